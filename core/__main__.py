@@ -1,0 +1,146 @@
+"""Command line: ``python -m core {data,train,evaluate,all,benchmark} ...`` (``--help`` on each)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.artifacts import ArtifactError
+from core.classes import CLASS_NAMES
+from core.data import DataError, load_dataset, make_splits, split_summary
+from core.models import REGISTRY, UnknownModel, WeightsUnavailable, get_spec
+from core.train import TrainConfig, TrainError, is_up_to_date
+
+USER_ERRORS = (DataError, TrainError, WeightsUnavailable, ArtifactError, UnknownModel)
+
+
+def _add_data_args(parser, required=True):
+    parser.add_argument("--data", required=required, help="FER-2013: the Kaggle folder (train/, test/), its zip, or fer2013.csv")
+    parser.add_argument("--val-fraction", type=float, default=0.1, help="share of the training images held out for validation")
+    parser.add_argument("--seed", type=int, default=1234)
+
+
+def _add_train_args(parser):
+    parser.add_argument("--out", default="artifacts", help="artifact root; a model writes to OUT/MODEL/")
+    parser.add_argument("--epochs", type=int, help="maximum epochs (default: the registry's)")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float, help="initial learning rate")
+    parser.add_argument("--weights", help="transfer models' base: imagenet, none (random init) or a weights file")
+    parser.add_argument("--precision", default="auto", choices=("auto", "float32", "mixed_bfloat16"),
+                        help="auto: mixed_bfloat16 where the CPU has AMX/AVX-512 BF16 or on a GPU")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
+    parser.add_argument("--restart", action="store_true", help="discard an interrupted run and start over")
+    parser.add_argument("--limit", type=int, help="use only the first N training images (quick trials)")
+
+
+def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
+    return TrainConfig(model=model, data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
+                       learning_rate=args.lr, weights=args.weights, seed=args.seed, val_fraction=args.val_fraction,
+                       precision=args.precision, resume=args.resume if resume is None else resume,
+                       restart=args.restart, limit=args.limit)
+
+
+def cmd_data(args) -> None:
+    summary = split_summary(make_splits(load_dataset(args.data), args.val_fraction, args.seed))
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return
+    report = summary["load_report"]
+    print(f"{summary['source']['form']}: {summary['source']['path']}")
+    print(f"{'class':<10}" + "".join(f"{s:>8}" for s in ("train", "val", "test")))
+    for name in CLASS_NAMES:
+        print(f"{name:<10}" + "".join(f"{summary['splits'][s]['counts'][name]:>8}" for s in ("train", "val", "test")))
+    print(f"{'total':<10}" + "".join(f"{summary['splits'][s]['total']:>8}" for s in ("train", "val", "test")))
+    print(f"training pool {summary['training_pool']}; test split: {summary['test_split']}")
+    print(f"{report['loaded']} images loaded, {report['converted']} converted to 48x48 grayscale, {report['skipped']} skipped")
+    for name, reason in report["skipped_examples"]:
+        print(f"  skipped {name}: {reason}")
+
+
+def cmd_train(args) -> None:
+    from core.train import train
+
+    get_spec(args.model)
+    train(_config(args, args.model))
+
+
+def cmd_evaluate(args) -> None:
+    from core.train import evaluate_saved_model
+
+    get_spec(args.model)
+    splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
+    metrics = evaluate_saved_model(args.model, splits, Path(args.out))
+    print(f"{args.model}: test accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
+          f"weighted F1 {metrics['weighted_f1']:.4f} ({metrics['test_split']})")
+    print(metrics["classification_report"])
+
+
+def cmd_all(args) -> None:
+    from core.train import train
+
+    splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
+    for name in REGISTRY:
+        if is_up_to_date(name, Path(args.out)) and not args.restart:
+            print(f"{name}: up to date, skipped")
+            continue
+        train(_config(args, name, resume=True), splits=splits)
+
+
+def cmd_benchmark(args) -> None:
+    from core.benchmark import run_benchmark
+
+    run_benchmark(models=args.models, out=Path(args.out), train_steps=args.train_steps, batch_size=args.batch_size)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="FER-2013 model lab: data, training, evaluation.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    data = commands.add_parser("data", help="load FER-2013 and print the split summary")
+    _add_data_args(data)
+    data.add_argument("--json", action="store_true", help="print the summary as JSON")
+    data.set_defaults(run=cmd_data)
+
+    train = commands.add_parser("train", help="train one model and write its artifacts")
+    train.add_argument("model", help=f"one of: {', '.join(REGISTRY)}")
+    _add_data_args(train)
+    _add_train_args(train)
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a trained model's model.keras on the test split")
+    evaluate.add_argument("model", help=f"one of: {', '.join(REGISTRY)}")
+    _add_data_args(evaluate)
+    evaluate.add_argument("--out", default="artifacts", help="artifact root")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    every = commands.add_parser("all", help="train and evaluate the four models in turn, skipping finished ones")
+    _add_data_args(every)
+    _add_train_args(every)
+    every.set_defaults(run=cmd_all)
+
+    bench = commands.add_parser("benchmark", help="training images/s and inference latency, float32 and mixed_bfloat16")
+    bench.add_argument("--models", nargs="+", default=list(REGISTRY), help="models to measure")
+    bench.add_argument("--out", default="artifacts", help="writes OUT/benchmark.json")
+    bench.add_argument("--train-steps", type=int, default=6, help="timed training steps per model and precision")
+    bench.add_argument("--batch-size", type=int, default=64)
+    bench.set_defaults(run=cmd_benchmark)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except USER_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted. Every finished epoch is saved: run the same command with --resume to go on.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""The model registry: the four architectures and everything that differs between them.
+
+Every model takes raw pixels, shape (N, 48, 48, 1), values 0-255, does its own rescaling, channel
+repeat and resizing inside, and outputs float32 probabilities over ``CLASS_NAMES``:
+
+    from core.models import REGISTRY, build_model
+    model = build_model("cnn_aug", weights="none")
+    probabilities = model.predict(images_uint8)          # (N, 7)
+
+Only built-in Keras layers are used, so a saved model loads anywhere with
+``keras.saving.load_model(path, compile=False)`` and no import of this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.classes import IMAGE_SIZE, NUM_CLASSES
+
+# Where keras.applications keeps (and, when online, downloads) ImageNet weights.
+KERAS_MODELS_DIR = Path.home() / ".keras" / "models"
+
+
+class UnknownModel(Exception):
+    """A model name that is not in the registry."""
+
+
+class WeightsUnavailable(Exception):
+    """ImageNet weights could not be had (offline and not in the Keras cache)."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What one registered model is, and how it trains by default."""
+
+    name: str
+    title: str
+    description: str
+    architecture: str  # "cnn", "vgg16" or "resnet50v2"
+    augment: bool = False
+    class_weighted: bool = False
+    default_weights: str = "none"  # "none", "imagenet" or a file path
+    epochs: int = 60
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    label_smoothing: float = 0.1
+    widths: tuple = (32, 64, 128, 256)  # the CNN's four conv blocks
+    input_size: int = IMAGE_SIZE  # transfer models resize to this inside the model
+    head_epochs: int = 5  # transfer models with pretrained weights: frozen-base epochs first
+    finetune_from: str | None = None  # first base layer unfrozen when fine-tuning
+    weights_file: str | None = None  # keras.applications' name for the ImageNet "notop" file
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("cnn", "Custom CNN", "Four conv blocks with batch norm, trained from scratch.", "cnn"),
+        ModelSpec("cnn_aug", "Custom CNN + augmentation",
+                  "The same CNN trained on flipped, shifted, rotated, zoomed and contrast-jittered faces.",
+                  "cnn", augment=True),
+        ModelSpec("vgg16", "VGG16 transfer", "keras.applications.VGG16 base with a new head; frozen "
+                  "base first, then its top two blocks fine-tuned.", "vgg16", augment=True,
+                  learning_rate=1e-4, finetune_from="block4_conv1",
+                  weights_file="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        ModelSpec("resnet50v2", "ResNet50V2 + class weights", "keras.applications.ResNet50V2 trained "
+                  "with balanced class weights for the rare classes (disgust is 1.5 % of the data).",
+                  "resnet50v2", augment=True, class_weighted=True, learning_rate=1e-3,
+                  finetune_from="conv5_block1_preact_bn",
+                  weights_file="resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    )
+}
+
+
+def get_spec(name: str) -> ModelSpec:
+    if name not in REGISTRY:
+        raise UnknownModel(f"Unknown model '{name}'. Known models: {', '.join(REGISTRY)}.")
+    return REGISTRY[name]
+
+
+def weights_label(weights: str) -> str:
+    """How a model's initial weights are shown everywhere: 'ImageNet', 'random init' or a file name."""
+    if weights == "none":
+        return "random init"
+    if weights == "imagenet":
+        return "ImageNet"
+    return f"file {Path(weights).name}"
+
+
+def _augmentation(keras):
+    """Label-preserving changes a face survives: mirror, small shifts, tilts, zoom, lighting."""
+    return [
+        keras.layers.RandomFlip("horizontal", name="aug_flip"),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", name="aug_shift"),
+        keras.layers.RandomRotation(0.04, fill_mode="nearest", name="aug_rotate"),  # about +-14 degrees
+        keras.layers.RandomZoom(0.1, fill_mode="nearest", name="aug_zoom"),
+        keras.layers.RandomContrast(0.3, value_range=(0, 255), name="aug_contrast"),
+        keras.layers.RandomBrightness(0.15, value_range=(0, 255), name="aug_brightness"),
+    ]
+
+
+def _conv_block(keras, x, filters: int, index: int, dropout: float):
+    for j in (1, 2):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"b{index}_conv{j}")(x)
+        x = keras.layers.BatchNormalization(name=f"b{index}_bn{j}")(x)
+        x = keras.layers.Activation("relu", name=f"b{index}_relu{j}")(x)
+    x = keras.layers.MaxPooling2D(name=f"b{index}_pool")(x)
+    return keras.layers.Dropout(dropout, name=f"b{index}_drop")(x)
+
+
+def _cnn_body(keras, x, widths):
+    """48 -> 24 -> 12 -> 6 -> 3: widths double as the maps shrink; global pooling, two dense layers."""
+    x = keras.layers.Rescaling(1.0 / 255, name="rescale")(x)
+    for index, filters in enumerate(widths, start=1):
+        x = _conv_block(keras, x, filters, index, dropout=0.1 + 0.05 * index)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    x = keras.layers.Dense(256, use_bias=False, name="dense1")(x)
+    x = keras.layers.BatchNormalization(name="dense1_bn")(x)
+    x = keras.layers.Activation("relu", name="dense1_relu")(x)
+    x = keras.layers.Dropout(0.5, name="dense1_drop")(x)
+    x = keras.layers.Dense(128, activation="relu", name="dense2")(x)
+    return keras.layers.Dropout(0.3, name="dense2_drop")(x)
+
+
+def _application_base(keras, spec: ModelSpec, weights: str):
+    """The keras.applications base, with ImageNet weights from the Keras cache or the network."""
+    constructor = {"vgg16": keras.applications.VGG16, "resnet50v2": keras.applications.ResNet50V2}[spec.architecture]
+    shape = (spec.input_size, spec.input_size, 3)
+    if weights in ("none", "imagenet"):
+        source = None if weights == "none" else "imagenet"
+    else:
+        if not Path(weights).is_file():
+            raise WeightsUnavailable(f"Weights file '{weights}' does not exist.")
+        source = str(weights)
+    try:
+        return constructor(include_top=False, weights=source, input_shape=shape, name=spec.architecture)
+    except Exception as error:  # keras raises a bare Exception for a failed download
+        if weights != "imagenet":
+            raise WeightsUnavailable(f"Cannot load weights from '{weights}': {error}") from error
+        raise WeightsUnavailable(
+            f"ImageNet weights for {spec.architecture} could not be downloaded ({error}). Offline, put the "
+            f"file '{spec.weights_file}' into '{KERAS_MODELS_DIR}', or pass --weights PATH to that file, "
+            "or --weights none to train from random initialisation."
+        ) from error
+
+
+def _preprocess_for(keras, architecture: str):
+    """The input scaling each ImageNet base was trained with, as a built-in layer."""
+    if architecture == "vgg16":  # "caffe" style: BGR mean subtraction (the channels are equal here)
+        return keras.layers.Normalization(mean=[103.939, 116.779, 123.68], variance=[1.0, 1.0, 1.0],
+                                          name="imagenet_norm")
+    return keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="imagenet_norm")  # to [-1, 1]
+
+
+def build_model(name: str, weights: str = "none", augment: bool | None = None):
+    """Build a registered model (uncompiled) under the current Keras dtype policy.
+
+    Args:
+        name: a key of ``REGISTRY``.
+        weights: "none" (random init), "imagenet" (Keras cache or download) or a weights file path,
+            for the transfer models' base.
+        augment: include the augmentation layers (default: the spec's); inference copies leave them out.
+    """
+    import keras
+
+    spec = get_spec(name)
+    augment = spec.augment if augment is None else augment
+    inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1), name="pixels")
+    x = inputs
+    if augment:
+        for layer in _augmentation(keras):
+            x = layer(x)
+    if spec.architecture == "cnn":
+        x = _cnn_body(keras, x, spec.widths)
+    else:
+        x = keras.layers.Concatenate(name="to_rgb")([x, x, x])
+        if spec.input_size != IMAGE_SIZE:
+            x = keras.layers.Resizing(spec.input_size, spec.input_size, name="resize")(x)
+        x = _preprocess_for(keras, spec.architecture)(x)
+        x = _application_base(keras, spec, weights)(x)
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+        x = keras.layers.Dropout(0.4, name="head_drop1")(x)
+        x = keras.layers.Dense(256, activation="relu", name="head_dense")(x)
+        x = keras.layers.Dropout(0.3, name="head_drop2")(x)
+    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def base_layer(model, spec: ModelSpec):
+    """The nested keras.applications base of a transfer model (None for the CNNs)."""
+    return model.get_layer(spec.architecture) if spec.architecture != "cnn" else None
+
+
+def set_base_trainable(model, spec: ModelSpec, phase: str) -> None:
+    """'head': base frozen; 'finetune': base unfrozen from ``spec.finetune_from`` on; 'full': all trainable.
+
+    Batch-norm layers of a pretrained base stay frozen while fine-tuning (their statistics are ImageNet's).
+    """
+    base = base_layer(model, spec)
+    if base is None:
+        return
+    base.trainable = phase != "head"
+    if phase != "finetune":
+        return
+    names = [layer.name for layer in base.layers]
+    start = names.index(spec.finetune_from)
+    for i, layer in enumerate(base.layers):
+        layer.trainable = i >= start and layer.__class__.__name__ != "BatchNormalization"
+
+
+def copy_weights(source, target) -> None:
+    """Copy weights layer by layer, by name, from a trained model into a fresh (inference) copy."""
+    for layer in target.layers:
+        if layer.weights:
+            layer.set_weights(source.get_layer(layer.name).get_weights())

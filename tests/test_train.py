@@ -1,0 +1,139 @@
+"""The four models train on tiny data, write artifacts that reload exactly, and resume when interrupted."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from core import artifacts
+from core.__main__ import main
+from core.data import load_dataset, make_splits
+from core.models import REGISTRY, WeightsUnavailable, build_model, set_base_trainable
+from core.train import TrainConfig, TrainError, train
+from tests.conftest import write_folder
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_each_model_trains_and_its_artifacts_reload_to_the_same_probabilities(trained_root, name):
+    folder = trained_root / "artifacts" / name
+    assert artifacts.missing_files(folder) == []
+    model = artifacts.load_model(folder / artifacts.MODEL)
+    saved = artifacts.read_npz(folder / artifacts.PREDICTIONS)
+    test = make_splits(load_dataset(trained_root / "fer", cache_dir=trained_root / "cache")).test
+    probabilities = model.predict(test.x, batch_size=256, verbose=0)
+    assert probabilities.dtype == np.float32 and probabilities.shape == (len(test), 7)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(probabilities, saved["probabilities"], atol=1e-6)
+    metrics = artifacts.read_json(folder / artifacts.METRICS)
+    assert metrics["accuracy"] == pytest.approx(float(np.mean(probabilities.argmax(1) == test.y)))
+    assert metrics["test_split"] == "PublicTest (14) + PrivateTest (7)"
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_the_card_tells_how_the_model_was_made(trained_root, name):
+    folder = trained_root / "artifacts" / name
+    card = artifacts.read_json(folder / artifacts.CARD)
+    assert card["initial_weights"] == "none" and card["initial_weights_label"] == "random init"
+    assert card["epochs_run"] == 1 and card["best_epoch"] == 1
+    assert card["file_size_bytes"] == (folder / artifacts.MODEL).stat().st_size
+    assert card["parameters"] > 0 and card["train_images_per_second"] > 0
+    assert card["data"]["totals"]["test"] == 21
+    assert (card["class_weights"] is not None) == REGISTRY[name].class_weighted
+    history = (folder / artifacts.HISTORY).read_text().splitlines()
+    assert history[0] == ",".join(artifacts.HISTORY_COLUMNS) and len(history) == 2
+    assert not (folder / "checkpoint").exists()  # a finished run leaves no checkpoint behind
+
+
+def test_the_saved_model_has_no_optimizer_and_no_augmentation(trained_root):
+    folder = trained_root / "artifacts" / "cnn_aug"
+    with zipfile.ZipFile(folder / artifacts.MODEL) as saved:
+        assert not json.loads(saved.read("config.json")).get("compile_config")  # never compiled: no optimizer
+    model = artifacts.load_model(folder / artifacts.MODEL)
+    assert getattr(model, "optimizer", None) is None
+    assert not any(layer.name.startswith("aug_") for layer in model.layers)
+
+
+def test_the_dataset_summary_and_examples_are_written(trained_root):
+    summary = artifacts.read_json(trained_root / "artifacts" / artifacts.DATASET)
+    examples = artifacts.read_npz(trained_root / "artifacts" / artifacts.DATASET_EXAMPLES)
+    assert summary["training_pool"] == 42
+    assert examples["images"].shape[1:] == (48, 48) and set(examples["labels"].tolist()) == set(range(7))
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path):
+    data = write_folder(tmp_path / "fer")
+    splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
+    config = TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=3, batch_size=16)
+
+    def stop_after_first_epoch(message):
+        if message.startswith("epoch 1/3"):
+            raise Interrupt  # as if killed right after the epoch's checkpoint
+
+    with pytest.raises(Interrupt):
+        train(config, splits=splits, log=stop_after_first_epoch)
+    with pytest.raises(TrainError, match="--resume"):
+        train(config, splits=splits, log=lambda *_: None)
+    messages = []
+    train(TrainConfig(**{**config.__dict__, "resume": True}), splits=splits, log=messages.append)
+    assert messages[0].startswith("Resuming cnn after epoch 1")
+    assert [m.split()[1] for m in messages if m.startswith("epoch")] == ["2/3", "3/3"]
+    history = (tmp_path / "out" / "cnn" / artifacts.HISTORY).read_text().splitlines()
+    assert [row.split(",")[0] for row in history[1:]] == ["1", "2", "3"]
+
+
+def test_imagenet_weights_offline_fail_with_the_file_to_fetch(monkeypatch):
+    import keras.src.utils.file_utils as file_utils
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure: [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(file_utils, "get_file", offline)
+    with pytest.raises(WeightsUnavailable, match="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5.*--weights none"):
+        build_model("vgg16", weights="imagenet")
+
+
+def test_a_local_weights_file_is_used_and_fine_tuning_unfreezes_the_top(tmp_path):
+    import keras
+
+    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(48, 48, 3), name="vgg16")
+    path = tmp_path / "vgg16_base.weights.h5"
+    base.save_weights(path)
+    model = build_model("vgg16", weights=str(path))
+    np.testing.assert_array_equal(model.get_layer("vgg16").get_layer("block5_conv3").get_weights()[0],
+                                  base.get_layer("block5_conv3").get_weights()[0])
+    set_base_trainable(model, REGISTRY["vgg16"], "head")
+    assert not model.get_layer("vgg16").trainable and model.get_layer("probabilities").trainable
+    set_base_trainable(model, REGISTRY["vgg16"], "finetune")
+    nested = model.get_layer("vgg16")
+    assert nested.get_layer("block4_conv1").trainable and not nested.get_layer("block3_conv3").trainable
+    with pytest.raises(WeightsUnavailable, match="does not exist"):
+        build_model("vgg16", weights=str(tmp_path / "nope.h5"))
+
+
+def test_cli_bad_inputs_get_clear_messages(tmp_path, capsys, trained_root):
+    data = str(trained_root / "fer")
+    blocked = tmp_path / "a_file"
+    blocked.write_text("")
+    corrupt_root = tmp_path / "corrupt"
+    (corrupt_root / "cnn").mkdir(parents=True)
+    (corrupt_root / "cnn" / "model.keras").write_bytes(b"this is not a keras file")
+    cases = [
+        (["train", "transformer", "--data", data], "Unknown model 'transformer'. Known models: cnn, cnn_aug"),
+        (["train", "cnn", "--data", str(tmp_path / "missing")], "does not exist"),
+        (["train", "cnn", "--data", data, "--out", str(blocked / "out")], "Cannot write to the output folder"),
+        (["train", "vgg16", "--data", data, "--weights", str(tmp_path / "none.h5"), "--out", str(tmp_path / "o")],
+         "does not exist"),
+        (["evaluate", "cnn", "--data", data, "--out", str(corrupt_root)], "could not be loaded as a Keras model"),
+        (["evaluate", "cnn", "--data", data, "--out", str(tmp_path / "empty")], "model.keras is missing"),
+    ]
+    for argv, expected in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err, (argv, err)
