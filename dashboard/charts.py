@@ -1,0 +1,92 @@
+"""Plotly figures for the pages: each takes plain data and returns a figure, no Streamlit inside."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.classes import CLASS_NAMES
+
+
+def class_distribution(summary: dict) -> go.Figure:
+    figure = go.Figure()
+    for split in ("train", "val", "test"):
+        entry = summary["splits"][split]
+        figure.add_bar(name=f"{split} ({entry['total']})", x=list(CLASS_NAMES),
+                       y=[entry["counts"][c] for c in CLASS_NAMES],
+                       customdata=[100 * entry["fractions"][c] for c in CLASS_NAMES],
+                       hovertemplate="%{x}: %{y} images (%{customdata:.1f} %)<extra>" + split + "</extra>")
+    figure.update_layout(barmode="group", yaxis_title="images", height=380, margin=dict(t=30))
+    return figure
+
+
+def training_curves(histories: dict, colours: dict, titles: dict) -> go.Figure:
+    """Loss, accuracy and learning rate per epoch; training dashed, validation solid, best epoch starred."""
+    figure = make_subplots(rows=1, cols=3, subplot_titles=("loss", "accuracy", "learning rate"))
+    for name, history in histories.items():
+        colour, title = colours[name], titles[name]
+        for column, col in (("loss", 1), ("accuracy", 2)):
+            figure.add_scatter(x=history["epoch"], y=history[column], mode="lines", line=dict(color=colour, dash="dot"),
+                               name=f"{title} train", legendgroup=name, showlegend=col == 1, row=1, col=col)
+            figure.add_scatter(x=history["epoch"], y=history[f"val_{column}"], mode="lines", line=dict(color=colour),
+                               name=f"{title} val", legendgroup=name, showlegend=col == 1, row=1, col=col)
+        best = history.loc[history["val_accuracy"].idxmax()]
+        figure.add_scatter(x=[best["epoch"]], y=[best["val_accuracy"]], mode="markers",
+                           marker=dict(symbol="star", size=14, color=colour), name=f"{title} best epoch",
+                           legendgroup=name, showlegend=False, row=1, col=2,
+                           hovertemplate=f"{title}: best epoch %{{x}}, val accuracy %{{y:.4f}}<extra></extra>")
+        figure.add_scatter(x=history["epoch"], y=history["learning_rate"], mode="lines+markers", line=dict(color=colour),
+                           name=f"{title} lr", legendgroup=name, showlegend=False, row=1, col=3)
+    figure.update_yaxes(type="log", row=1, col=3)
+    figure.update_xaxes(title_text="epoch")
+    figure.update_layout(height=420, margin=dict(t=40), legend=dict(orientation="h", y=-0.25))
+    return figure
+
+
+def per_class_bars(table, metric: str, colours: dict, titles: dict) -> go.Figure:
+    figure = go.Figure()
+    for name, rows in table.groupby("model", sort=False):
+        figure.add_bar(name=titles[name], x=rows["class"], y=rows[metric], marker_color=colours[name],
+                       hovertemplate="%{x}: %{y:.3f}<extra>" + titles[name] + "</extra>")
+    figure.update_layout(barmode="group", yaxis=dict(title=metric, range=[0, 1]), height=400, margin=dict(t=30))
+    return figure
+
+
+def confusion_heatmap(matrix: np.ndarray, title: str, normalised: bool, diverging: bool = False) -> go.Figure:
+    text = np.vectorize(lambda v: f"{v:.2f}" if normalised else f"{int(v)}")(matrix)
+    limit = float(np.abs(matrix).max()) or 1.0
+    figure = go.Figure(go.Heatmap(
+        z=matrix, x=list(CLASS_NAMES), y=list(CLASS_NAMES), text=text, texttemplate="%{text}",
+        colorscale="RdBu" if diverging else "Blues", zmid=0 if diverging else None,
+        zmin=-limit if diverging else 0, zmax=limit,
+        hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+    figure.update_layout(title=title, xaxis_title="predicted", yaxis_title="true", height=430,
+                         yaxis=dict(autorange="reversed"), margin=dict(t=50))
+    return figure
+
+
+def roc_figure(curves: dict, title: str) -> go.Figure:
+    """``curves``: {label: {"fpr", "tpr", "auc"} or None}; the chance diagonal for reference."""
+    figure = go.Figure()
+    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="lightgray", dash="dash"), name="chance")
+    for label, curve in curves.items():
+        if curve is None:
+            continue
+        dash = "dash" if label.endswith("average") else None
+        figure.add_scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", line=dict(dash=dash),
+                           name=f"{label} (AUC {curve['auc']:.3f})")
+    figure.update_layout(title=title, xaxis_title="false positive rate", yaxis_title="true positive rate",
+                         height=420, margin=dict(t=50), xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.02]))
+    return figure
+
+
+def probability_bars(probabilities: dict, colours: dict, titles: dict) -> go.Figure:
+    """One face's seven probabilities, one bar group per model."""
+    figure = go.Figure()
+    for name, values in probabilities.items():
+        figure.add_bar(name=titles[name], x=list(CLASS_NAMES), y=values, marker_color=colours[name],
+                       hovertemplate="%{x}: %{y:.3f}<extra>" + titles[name] + "</extra>")
+    figure.update_layout(barmode="group", yaxis=dict(range=[0, 1], title="probability"), height=300,
+                         margin=dict(t=10, b=10), legend=dict(orientation="h", y=1.15))
+    return figure

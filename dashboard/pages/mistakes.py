@@ -1,0 +1,43 @@
+"""The misclassified test faces the models were surest about."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.classes import CLASS_NAMES
+from dashboard.common import page_models
+
+st.title("Mistakes")
+models = page_models()
+if models:
+    a, b, c = st.columns(3)
+    name = a.selectbox("Model", list(models), format_func=lambda n: models[n].title)
+    true_class = b.selectbox("True class", ["any", *CLASS_NAMES])
+    predicted_class = c.selectbox("Predicted class", ["any", *CLASS_NAMES])
+    saved = models[name].predictions
+    index, pixels = saved["mistake_index"], saved["mistake_pixels"]
+    probabilities = saved["probabilities"][index]
+    truth, predicted = saved["y_true"][index], probabilities.argmax(axis=1)
+    keep = np.ones(len(index), bool)
+    if true_class != "any":
+        keep &= truth == CLASS_NAMES.index(true_class)
+    if predicted_class != "any":
+        keep &= predicted == CLASS_NAMES.index(predicted_class)
+    order = np.flatnonzero(keep)[np.argsort(-probabilities[keep].max(axis=1), kind="stable")]
+    st.caption(f"{len(order)} of the {len(index)} most confident mistakes kept for this model "
+               "(at most 12 per true class), surest first.")
+    if len(order) == 0:
+        st.info("No mistake matches these filters.")
+    per_row = 6
+    for start in range(0, len(order), per_row):
+        for column, i in zip(st.columns(per_row), order[start : start + per_row]):
+            column.image(pixels[i], width=96)
+            column.caption(f"true **{CLASS_NAMES[truth[i]]}**, said **{CLASS_NAMES[predicted[i]]}** "
+                           f"({probabilities[i].max():.0%})")
+    if len(order):
+        st.subheader("Their probabilities")
+        table = pd.DataFrame(probabilities[order], columns=list(CLASS_NAMES))
+        table.insert(0, "predicted", [CLASS_NAMES[p] for p in predicted[order]])
+        table.insert(0, "true", [CLASS_NAMES[t] for t in truth[order]])
+        st.dataframe(table, width="stretch", hide_index=True,
+                     column_config={n: st.column_config.NumberColumn(format="%.3f") for n in CLASS_NAMES})

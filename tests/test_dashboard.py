@@ -1,0 +1,168 @@
+"""Every dashboard page under AppTest with four models, one, none, and a broken one; the try-it page
+driven with real image files, good and bad."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+PAGES = ["overview", "data", "training", "per_class", "confusion", "roc", "mistakes", "try_it"]
+PHOTO = Path(__file__).parent / "fixtures" / "astronaut.jpg"
+
+
+def run_page(root: Path, page: str, monkeypatch) -> AppTest:
+    monkeypatch.setenv("FER_LAB_ARTIFACTS", str(root))
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.run()
+    app.switch_page(f"pages/{page}.py")
+    app.run()
+    return app
+
+
+def texts(app: AppTest, kind: str) -> str:
+    return " | ".join(str(element.value) for element in getattr(app, kind))
+
+
+@pytest.fixture(scope="module")
+def roots(trained_root, tmp_path_factory) -> dict[str, Path]:
+    """Artifact folders with four models, one model, none, and three good models plus a broken one."""
+    four = trained_root / "artifacts"
+    base = tmp_path_factory.mktemp("dashboards")
+    one = base / "one"
+    one.mkdir()
+    shutil.copytree(four / "cnn", one / "cnn")
+    none = base / "none"
+    none.mkdir()
+    broken = base / "broken"
+    shutil.copytree(four, broken)
+    (broken / "vgg16" / "metrics.json").write_text("{ truncated")
+    (broken / "resnet50v2" / "predictions.npz").unlink()
+    return {"four": four, "one": one, "none": none, "broken": broken}
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("which", ["four", "one", "none", "broken"])
+def test_every_page_runs_without_an_exception(roots, which, page, monkeypatch):
+    app = run_page(roots[which], page, monkeypatch)
+    assert not app.exception, [e.value for e in app.exception]
+    if which == "none" and page != "data":
+        assert "python -m core all" in texts(app, "info")
+    if which == "broken" and page != "data":
+        warnings = texts(app, "warning")
+        assert "vgg16** is left out" in warnings and "resnet50v2** is left out: its artifacts are incomplete" in warnings
+
+
+def test_the_leaderboard_shows_each_model_with_its_initial_weights(roots, monkeypatch):
+    app = run_page(roots["four"], "overview", monkeypatch)
+    table = app.dataframe[0].value
+    assert sorted(table["model"]) == sorted(["Custom CNN", "Custom CNN + augmentation", "VGG16 transfer",
+                                             "ResNet50V2 + class weights"])
+    assert set(table["initial weights"]) == {"random init"}
+    assert "random initialisation" in texts(app, "info")
+
+
+def test_the_sidebar_choice_narrows_every_page(roots, monkeypatch):
+    monkeypatch.setenv("FER_LAB_ARTIFACTS", str(roots["four"]))
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.run()
+    app.sidebar.multiselect[0].set_value(["cnn", "vgg16"]).run()
+    app.switch_page("pages/overview.py").run()
+    assert sorted(app.dataframe[0].value["model"]) == ["Custom CNN", "VGG16 transfer"]
+
+
+def image_bytes(image: Image.Image, format_: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format_, **options)
+    return buffer.getvalue()
+
+
+def upload(roots, monkeypatch, name: str, data: bytes, detector: str = "haar") -> AppTest:
+    app = run_page(roots["four"], "try_it", monkeypatch)
+    app.radio[0].set_value(detector)
+    app.file_uploader[0].set_value((name, data, "application/octet-stream"))
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+@pytest.mark.parametrize("detector", ["haar", "mtcnn"])
+def test_a_photo_gets_every_models_probabilities(roots, monkeypatch, detector):
+    app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes(), detector)
+    assert "1 face(s) found" in " ".join(str(i.caption) for i in app.get("imgs")) or app.subheader[0].value == "Face 1"
+    table = app.dataframe[0].value
+    assert len(table) == 4
+    probabilities = table.drop(columns="says").to_numpy(dtype=float)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+
+
+def photo() -> Image.Image:
+    return Image.open(PHOTO).convert("RGB")
+
+
+def rotated_with_exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    return image_bytes(photo().rotate(90, expand=True), "JPEG", exif=exif)
+
+
+def two_faces() -> bytes:
+    canvas = Image.new("RGB", (1024, 512))
+    canvas.paste(photo(), (0, 0))
+    canvas.paste(photo().transpose(Image.Transpose.FLIP_LEFT_RIGHT), (512, 0))
+    return image_bytes(canvas, "PNG")
+
+
+GOOD_INPUTS = {
+    "huge.jpg": (lambda: image_bytes(photo().resize((4096, 4096)), "JPEG"), "scaled down"),
+    "alpha.png": (lambda: image_bytes(photo().convert("RGBA"), "PNG"), "transparency flattened"),
+    "cmyk.jpg": (lambda: image_bytes(photo().convert("CMYK"), "JPEG"), "CMYK converted"),
+    "sixteen.png": (lambda: image_bytes(Image.fromarray(np.asarray(photo().convert("L"), np.uint16) * 257), "PNG"), "16-bit"),
+    "gray.png": (lambda: image_bytes(photo().convert("L"), "PNG"), None),
+    "exif.jpg": (rotated_with_exif, "rotated upright"),
+}
+
+
+@pytest.mark.parametrize("name", list(GOOD_INPUTS))
+def test_unusual_photos_are_converted_and_said_so(roots, monkeypatch, name):
+    make, note = GOOD_INPUTS[name]
+    app = upload(roots, monkeypatch, name, make())
+    assert not app.error
+    if note:
+        assert note in texts(app, "caption")
+    assert len(app.dataframe[0].value) == 4  # every model answered
+
+
+def test_an_exif_rotated_photo_is_uprighted_so_the_face_is_found(roots, monkeypatch):
+    app = upload(roots, monkeypatch, "exif.jpg", rotated_with_exif())
+    assert "No face was found" not in texts(app, "warning")
+
+
+def test_several_faces_are_each_classified(roots, monkeypatch):
+    app = upload(roots, monkeypatch, "two.png", two_faces())
+    assert [s.value for s in app.subheader] == ["Face 1", "Face 2"]
+    assert len(app.dataframe) == 2
+
+
+def test_no_face_falls_back_to_the_centre_crop(roots, monkeypatch):
+    app = upload(roots, monkeypatch, "wall.png", image_bytes(Image.new("RGB", (300, 200), (128, 128, 128)), "PNG"))
+    assert "No face was found" in texts(app, "warning")
+    assert app.subheader[0].value == "Whole image (centre crop)"
+    assert len(app.dataframe[0].value) == 4
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("notes.txt", b"just some text, not a picture", "not an image"),
+    ("empty.jpg", b"", "The file is empty"),
+    ("truncated.jpg", PHOTO.read_bytes()[:2000], "corrupt or truncated"),
+])
+def test_bad_files_get_a_clear_message(roots, monkeypatch, name, data, message):
+    app = upload(roots, monkeypatch, name, data)
+    assert message in texts(app, "error") and name in texts(app, "error")
+    assert not app.dataframe
