@@ -18,7 +18,7 @@ import numpy as np
 from core import artifacts
 from core.classes import IMAGE_SIZE, NUM_CLASSES
 from core.models import build_model
-from core.train import _compile, library_versions, machine_description
+from core.train import compile_model, library_versions, machine_description
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 WARMUP_STEPS = 2
@@ -40,7 +40,7 @@ def measure(name: str, precision: str, train_steps: int, batch_size: int, rng) -
 
     keras.mixed_precision.set_dtype_policy(precision)
     model = build_model(name, weights="none")
-    _compile(model, 1e-4, 0.1)
+    compile_model(model, 1e-4, 0.1)
     x = rng.integers(0, 256, (batch_size, IMAGE_SIZE, IMAGE_SIZE, 1)).astype(np.float32)
     y = np.eye(NUM_CLASSES, dtype=np.float32)[rng.integers(0, NUM_CLASSES, batch_size)]
     for _ in range(WARMUP_STEPS):

@@ -58,15 +58,14 @@ def read_photo(data: bytes) -> Photo:
     except (OSError, ValueError, SyntaxError) as error:
         raise PhotoError(f"The image is corrupt or truncated ({error}).") from error
     notes = []
-    upright = ImageOps.exif_transpose(image)
-    if upright is not image and upright.size != image.size or image.getexif().get(0x0112, 1) != 1:
+    if image.getexif().get(0x0112, 1) != 1:  # the EXIF orientation tag says the pixels are turned
         notes.append("rotated upright from its EXIF orientation")
-    image = upright
+    image = ImageOps.exif_transpose(image)
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        depth = "floating-point" if image.mode == "F" else "16-bit" if image.mode.startswith("I;16") else "32-bit"
         array = np.asarray(image, dtype=np.float64)
-        top = array.max() or 1.0
-        image = Image.fromarray((array / top * 255).astype(np.uint8))
-        notes.append(f"{'16-bit' if image.mode != 'F' else 'floating-point'} image scaled to 8 bits")
+        image = Image.fromarray((array / (array.max() or 1.0) * 255).astype(np.uint8))
+        notes.append(f"{depth} image scaled to 8 bits")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         background = Image.new("RGB", image.size, (255, 255, 255))
         background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))

@@ -197,7 +197,7 @@ def _load_checkpoint(folder: Path):
     return model, state
 
 
-def _compile(model, learning_rate: float, label_smoothing: float) -> None:
+def compile_model(model, learning_rate: float, label_smoothing: float) -> None:
     import keras
 
     model.compile(
@@ -285,7 +285,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
             state = TrainState(learning_rate=config.learning_rate, config=asdict(config))
             state.phase = _phase_for(0, pretrained, spec.head_epochs)
             set_base_trainable(model, spec, state.phase)
-            _compile(model, state.learning_rate, spec.label_smoothing)
+            compile_model(model, state.learning_rate, spec.label_smoothing)
 
     y_train = np.eye(NUM_CLASSES, dtype=np.float32)[splits.train.y]
     y_val = np.eye(NUM_CLASSES, dtype=np.float32)[splits.val.y]
@@ -301,7 +301,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
             state.epochs_since_best = state.epochs_since_lr_change = 0
             with scope:
                 set_base_trainable(model, spec, phase)
-                _compile(model, state.learning_rate, spec.label_smoothing)
+                compile_model(model, state.learning_rate, spec.label_smoothing)
         keras.utils.set_random_seed(config.seed + state.epoch)  # same shuffling when resumed
         progress = make_progress_bar(state.epoch, config.epochs, steps, [h["seconds"] for h in state.history])
         started = time.perf_counter()

@@ -53,8 +53,10 @@ def _read_model(folder: str, _stamp: tuple) -> ModelArtifacts | str:
         card = artifacts.read_json(folder / artifacts.CARD)
         predictions = artifacts.read_npz(folder / artifacts.PREDICTIONS)
         history = pd.read_csv(folder / artifacts.HISTORY)
-        for key in ("accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix", "roc"):
-            metrics[key]  # noqa: B018 - a KeyError here means a foreign or truncated file
+        lacking = [k for k in ("accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix", "roc", "n_test")
+                   if k not in metrics]
+        if lacking:
+            return f"metrics.json lacks {', '.join(lacking)}"
         if predictions["probabilities"].shape != (metrics["n_test"], len(CLASS_NAMES)):
             return "predictions.npz does not match metrics.json"
     except (artifacts.ArtifactError, KeyError, ValueError, pd.errors.ParserError) as error:
@@ -72,7 +74,10 @@ def load_models() -> tuple[dict[str, ModelArtifacts], dict[str, str]]:
     good, broken = {}, {}
     for name, folder in sorted(artifacts.list_model_dirs(artifacts_root()).items(), key=lambda item: model_order(item[0])):
         result = _read_model(str(folder), _stamp(folder))
-        (broken.__setitem__(name, result) if isinstance(result, str) else good.__setitem__(name, result))
+        if isinstance(result, str):
+            broken[name] = result
+        else:
+            good[name] = result
     return good, broken
 
 
@@ -142,7 +147,3 @@ def page_models() -> dict[str, ModelArtifacts]:
         st.info("No model is chosen: pick some in the sidebar.")
     return picked
 
-
-def weights_badge(model: ModelArtifacts) -> str:
-    label = model.card.get("initial_weights_label", "unknown")
-    return f"{model.title} ({label})"

@@ -1,0 +1,98 @@
+"""End to end in a real browser: serve the app on localhost, open every page in headless Chromium,
+upload a photo on the try-it page and see probabilities appear. Screenshots land in tests/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+PHOTO = ROOT / "tests" / "fixtures" / "astronaut.jpg"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGES = {"": "FER-2013 model lab", "data": "Data", "training": "Training", "per_class": "Per-class scores",
+         "confusion": "Confusion matrices", "roc": "ROC curves", "mistakes": "Mistakes", "try_it": "Try it"}
+# As root, with this machine's closed network: no sandbox, no background connections.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(trained_root):
+    port = free_port()
+    env = {**os.environ, "FER_LAB_ARTIFACTS": str(trained_root / "artifacts")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("streamlit did not come up within 90 s")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield tab
+        browser.close()
+
+
+def settle(page) -> None:
+    """Wait until the script has finished running (no 'Running…' status widget)."""
+    page.wait_for_timeout(500)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
+    page.wait_for_timeout(1500)  # tables and charts paint a moment after the script ends
+
+
+def test_every_page_opens_without_an_error(server, page):
+    for path, title in PAGES.items():
+        page.goto(f"{server}/{path}")
+        page.get_by_role("heading", name=title).first.wait_for(timeout=120_000)
+        settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0, path
+        page.screenshot(path=str(SCREENSHOTS / f"{path or 'overview'}.png"), full_page=True)
+
+
+def test_a_photo_upload_shows_probabilities(server, page):
+    page.goto(f"{server}/try_it")
+    page.get_by_role("heading", name="Try it").first.wait_for(timeout=120_000)
+    page.locator('input[type="file"]').first.set_input_files(str(PHOTO))
+    page.get_by_text("Face 1").first.wait_for(timeout=120_000)
+    page.get_by_text("4 model(s)").first.wait_for(timeout=60_000)
+    settle(page)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1  # the probability bars
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "try_it_photo.png"), full_page=True)
