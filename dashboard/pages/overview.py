@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.common import load_models, load_shared, page_models
+from dashboard.common import load_shared, page_models
 
 st.title("FER-2013 model lab")
 st.caption("Facial-expression classifiers trained on FER-2013, compared on the same test split. "
