@@ -5,7 +5,7 @@
     faces = find_faces(photo.rgb, "haar")        # [] when none is found: fall back to centre_crop()
 
 Two detectors: OpenCV's Haar cascade (ships with opencv-python-headless 4.x; fast) and MTCNN (the
-``mtcnn`` package ships its weights and runs on TensorFlow; slower, more accurate on turned faces).
+``mtcnn`` package ships its weights and runs on TensorFlow; slower, gives a confidence per face).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Photo:
 
 @dataclass
 class Face:
-    box: tuple  # x, y, width, height in the photo's pixels
+    box: tuple | None  # x, y, width, height in the photo's pixels; None for the whole-image fallback
     pixels: np.ndarray  # (48, 48) uint8 grayscale, what the models see
     score: float | None = None  # the detector's confidence, where it has one
 
@@ -67,8 +67,9 @@ def read_photo(data: bytes) -> Photo:
         image = Image.fromarray((array / (array.max() or 1.0) * 255).astype(np.uint8))
         notes.append(f"{depth} image scaled to 8 bits")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
         background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        background.paste(rgba, mask=rgba.getchannel("A"))
         image = background
         notes.append("transparency flattened on white")
     if image.mode == "CMYK":
@@ -112,13 +113,12 @@ def detect(rgb: np.ndarray, detector: str = "haar") -> list[tuple[tuple, float |
     return sorted(boxes, key=lambda item: -item[0][2] * item[0][3])
 
 
-def crop_face(rgb: np.ndarray, box: tuple, margin: float = FACE_MARGIN) -> np.ndarray:
-    """A square crop around the box, widened by ``margin``, as 48x48 grayscale."""
+def crop_face(gray: np.ndarray, box: tuple, margin: float = FACE_MARGIN) -> np.ndarray:
+    """A square crop of a grayscale photo around the box, widened by ``margin``, as 48x48."""
     x, y, w, h = box
     side = int(max(w, h) * (1 + 2 * margin))
     cx, cy = x + w / 2, y + h / 2
     left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     padded = cv2.copyMakeBorder(gray, side, side, side, side, cv2.BORDER_REPLICATE)  # faces at the edge
     crop = padded[top + side : top + 2 * side, left + side : left + 2 * side]
     return to_gray48(crop)[0]
@@ -130,7 +130,8 @@ def centre_crop(rgb: np.ndarray) -> np.ndarray:
 
 
 def find_faces(rgb: np.ndarray, detector: str = "haar") -> list[Face]:
-    return [Face(box=box, pixels=crop_face(rgb, box), score=score) for box, score in detect(rgb, detector)]
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return [Face(box=box, pixels=crop_face(gray, box), score=score) for box, score in detect(rgb, detector)]
 
 
 def draw_boxes(rgb: np.ndarray, faces: list[Face]) -> np.ndarray:

@@ -134,11 +134,15 @@ def chosen(models: dict[str, ModelArtifacts]) -> dict[str, ModelArtifacts]:
     return {name: models[name] for name in picked if name in models}
 
 
+def warn_broken(broken: dict[str, str]) -> None:
+    for name, reason in broken.items():
+        st.warning(f"**{name}** is left out: its artifacts are incomplete or damaged ({reason}).")
+
+
 def page_models() -> dict[str, ModelArtifacts]:
     """The chosen models for a comparison page; says how to train, or what is broken, when needed."""
     models, broken = load_models()
-    for name, reason in broken.items():
-        st.warning(f"**{name}** is left out: its artifacts are incomplete or damaged ({reason}).")
+    warn_broken(broken)
     if not models:
         st.info(f"No trained models in `{artifacts_root()}` yet. {TRAIN_HINT}")
         return {}

@@ -10,7 +10,7 @@ from core.artifacts import ArtifactError
 from core.classes import CLASS_NAMES
 from core.faces import Face, PhotoError, centre_crop, draw_boxes, find_faces, read_photo
 from dashboard import charts
-from dashboard.common import TRAIN_HINT, colour, keras_model, load_models
+from dashboard.common import TRAIN_HINT, colour, keras_model, load_models, warn_broken
 
 DETECTOR_LABELS = {"mtcnn": "MTCNN (~180 ms, a confidence per face)", "haar": "OpenCV Haar cascade (~80 ms)"}
 
@@ -18,8 +18,7 @@ st.title("Try it")
 st.caption("Upload a photo or take one with your camera. Faces are found, cropped and turned into the 48x48 "
            "grayscale the models were trained on. Nothing is stored.")
 models, broken = load_models()
-for name, reason in broken.items():
-    st.warning(f"**{name}** is left out: its artifacts are incomplete or damaged ({reason}).")
+warn_broken(broken)
 if not models:
     st.info(f"No trained models yet. {TRAIN_HINT}")
     st.stop()
