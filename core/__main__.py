@@ -1,4 +1,4 @@
-"""Command line: ``python -m core {data,train,evaluate,all,benchmark} ...`` (``--help`` on each)."""
+"""Command line: ``python -m core {data,train,evaluate,ensemble,all,report,benchmark} ...`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 from core.artifacts import ArtifactError
 from core.classes import CLASS_NAMES
 from core.data import DataError, load_dataset, make_splits, split_summary
-from core.models import REGISTRY, UnknownModel, WeightsUnavailable, get_spec
+from core.ensemble import EnsembleError
+from core.models import TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.train import TrainConfig, TrainError, is_up_to_date
 
-USER_ERRORS = (DataError, TrainError, WeightsUnavailable, ArtifactError, UnknownModel)
+USER_ERRORS = (DataError, TrainError, WeightsUnavailable, ArtifactError, UnknownModel, EnsembleError)
 
 
 def _add_data_args(parser, required=True):
@@ -62,30 +63,56 @@ def cmd_data(args) -> None:
 def cmd_train(args) -> None:
     from core.train import train
 
-    get_spec(args.model)
+    require_trainable(args.model)
     train(_config(args, args.model))
+
+
+def require_trainable(name: str) -> None:
+    """Raise UnknownModel for a name that is not a trainable network."""
+    get_spec(name)
+    if name not in TRAINED_MODELS:
+        raise UnknownModel(f"'{name}' is not trained but combined from the others: run `python -m core ensemble`.")
 
 
 def cmd_evaluate(args) -> None:
     from core.train import evaluate_saved_model
 
-    get_spec(args.model)
+    require_trainable(args.model)
     splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
     metrics = evaluate_saved_model(args.model, splits, Path(args.out))
     print(f"{args.model}: test accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
-          f"weighted F1 {metrics['weighted_f1']:.4f} ({metrics['test_split']})")
+          f"weighted F1 {metrics['weighted_f1']:.4f} ({metrics['test_split']}); TTA chosen on validation: "
+          f"{metrics['tta']}; ECE {metrics['calibration']['test']['ece']:.4f}")
+    for mode, effect in metrics["tta_effect"].items():
+        print(f"  TTA {mode:<11} val {effect['val_accuracy']:.4f}  test {effect['test_accuracy']:.4f}")
     print(metrics["classification_report"])
+
+
+def cmd_ensemble(args) -> None:
+    from core.ensemble import build_ensemble
+
+    build_ensemble(make_splits(load_dataset(args.data), args.val_fraction, args.seed), Path(args.out), args.members)
+
+
+def cmd_report(args) -> None:
+    from core.report import write_report
+
+    for path in write_report(Path(args.artifacts), Path(args.html), Path(args.csv)):
+        print(f"wrote {path}")
 
 
 def cmd_all(args) -> None:
     from core.train import train
 
+    from core.ensemble import build_ensemble
+
     splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
-    for name in REGISTRY:
+    for name in TRAINED_MODELS:
         if is_up_to_date(name, Path(args.out)) and not args.restart:
             print(f"{name}: up to date, skipped")
             continue
         train(_config(args, name, resume=True), splits=splits)
+    build_ensemble(splits, Path(args.out))
 
 
 def cmd_benchmark(args) -> None:
@@ -104,24 +131,38 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(run=cmd_data)
 
     train = commands.add_parser("train", help="train one model and write its artifacts")
-    train.add_argument("model", help=f"one of: {', '.join(REGISTRY)}")
+    train.add_argument("model", help=f"one of: {', '.join(TRAINED_MODELS)}")
     _add_data_args(train)
     _add_train_args(train)
     train.set_defaults(run=cmd_train)
 
-    evaluate = commands.add_parser("evaluate", help="evaluate a trained model's model.keras on the test split")
-    evaluate.add_argument("model", help=f"one of: {', '.join(REGISTRY)}")
+    evaluate = commands.add_parser("evaluate", help="evaluate a trained model's model.keras on the test split "
+                                   "(validation chooses its test-time augmentation and temperature)")
+    evaluate.add_argument("model", help=f"one of: {', '.join(TRAINED_MODELS)}")
     _add_data_args(evaluate)
     evaluate.add_argument("--out", default="artifacts", help="artifact root")
     evaluate.set_defaults(run=cmd_evaluate)
 
-    every = commands.add_parser("all", help="train and evaluate the four models in turn, skipping finished ones")
+    ensemble = commands.add_parser("ensemble", help="combine the trained models, weights chosen on validation")
+    _add_data_args(ensemble)
+    ensemble.add_argument("--out", default="artifacts", help="artifact root holding the members; writes OUT/ensemble/")
+    ensemble.add_argument("--members", nargs="+", choices=TRAINED_MODELS, help="default: all four")
+    ensemble.set_defaults(run=cmd_ensemble)
+
+    every = commands.add_parser("all", help="train and evaluate the four models in turn, skipping finished ones, "
+                                "then build the ensemble")
     _add_data_args(every)
     _add_train_args(every)
     every.set_defaults(run=cmd_all)
 
+    report = commands.add_parser("report", help="the comparison as a CSV and a self-contained HTML report")
+    report.add_argument("--artifacts", default="artifacts", help="artifact root to report on")
+    report.add_argument("--html", default="fer-lab-report.html")
+    report.add_argument("--csv", default="fer-lab-metrics.csv")
+    report.set_defaults(run=cmd_report)
+
     bench = commands.add_parser("benchmark", help="training images/s and inference latency, float32 and mixed_bfloat16")
-    bench.add_argument("--models", nargs="+", default=list(REGISTRY), help="models to measure")
+    bench.add_argument("--models", nargs="+", default=list(TRAINED_MODELS), help="models to measure")
     bench.add_argument("--out", default="artifacts", help="writes OUT/benchmark.json")
     bench.add_argument("--train-steps", type=int, default=6, help="timed training steps per model and precision")
     bench.add_argument("--batch-size", type=int, default=64)

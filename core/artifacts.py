@@ -15,16 +15,23 @@ import io
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+
+from core.classes import CLASS_NAMES
+from core.models import REGISTRY
 
 MODEL = "model.keras"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
 PREDICTIONS = "predictions.npz"
 CARD = "card.json"
+ENSEMBLE = "ensemble.json"
 MODEL_FILES = (MODEL, HISTORY, METRICS, PREDICTIONS, CARD)
+ENSEMBLE_FILES = (ENSEMBLE, METRICS, PREDICTIONS, CARD)  # an ensemble has members instead of a network
 DATASET = "dataset.json"
 DATASET_EXAMPLES = "dataset_examples.npz"
 BENCHMARK = "benchmark.json"
@@ -114,11 +121,70 @@ def list_model_dirs(root) -> dict[str, Path]:
     root = Path(root)
     if not root.is_dir():
         return {}
-    return {d.name: d for d in sorted(root.iterdir()) if d.is_dir() and any((d / f).exists() for f in MODEL_FILES)}
+    return {d.name: d for d in sorted(root.iterdir())
+            if d.is_dir() and any((d / f).exists() for f in MODEL_FILES + ENSEMBLE_FILES)}
+
+
+def is_ensemble(folder) -> bool:
+    return (Path(folder) / ENSEMBLE).is_file()
 
 
 def missing_files(folder) -> list[str]:
-    return [name for name in MODEL_FILES if not (Path(folder) / name).is_file()]
+    needed = ENSEMBLE_FILES if is_ensemble(folder) else MODEL_FILES
+    return [name for name in needed if not (Path(folder) / name).is_file()]
+
+
+@dataclass
+class ModelArtifacts:
+    """One model folder, read and checked: what the dashboard and the report show."""
+
+    name: str
+    title: str
+    metrics: dict
+    card: dict
+    history: pd.DataFrame | None  # None for the ensemble, which is not trained
+    predictions: dict
+    ensemble: dict | None  # ensemble.json: {"members": {name: weight}, ...}
+
+
+def read_model_artifacts(folder) -> ModelArtifacts:
+    """Read a model folder, or raise ArtifactError saying what is missing or damaged."""
+    folder = Path(folder)
+    missing = missing_files(folder)
+    if missing:
+        raise ArtifactError(f"missing {', '.join(missing)}")
+    metrics = read_json(folder / METRICS)
+    card = read_json(folder / CARD)
+    predictions = read_npz(folder / PREDICTIONS)
+    ensemble = read_json(folder / ENSEMBLE) if is_ensemble(folder) else None
+    try:
+        history = None if ensemble else pd.read_csv(folder / HISTORY)
+    except (OSError, ValueError) as error:
+        raise ArtifactError(f"{folder / HISTORY} is not readable CSV ({error})") from error
+    lacking = [k for k in ("accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix", "roc", "n_test")
+               if k not in metrics]
+    if lacking:
+        raise ArtifactError(f"metrics.json lacks {', '.join(lacking)}")
+    if predictions.get("probabilities", np.empty(0)).shape != (metrics["n_test"], len(CLASS_NAMES)):
+        raise ArtifactError("predictions.npz does not match metrics.json")
+    return ModelArtifacts(folder.name, card.get("title", folder.name), metrics, card, history, predictions, ensemble)
+
+
+def model_order(name: str) -> tuple:
+    """Registry order first, then any other folder by name."""
+    names = list(REGISTRY)
+    return (names.index(name) if name in names else len(names), name)
+
+
+def read_all_models(root) -> tuple[dict[str, ModelArtifacts], dict[str, str]]:
+    """(models that read, {name: reason} for those that do not), in registry order."""
+    good, broken = {}, {}
+    for name, folder in sorted(list_model_dirs(root).items(), key=lambda item: model_order(item[0])):
+        try:
+            good[name] = read_model_artifacts(folder)
+        except ArtifactError as error:
+            broken[name] = str(error)
+    return good, broken
 
 
 def load_model(path):

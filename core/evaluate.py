@@ -2,6 +2,9 @@
 
     from core.evaluate import compute_metrics
     metrics = compute_metrics(y_true, probabilities)   # accuracy, F1s, per class, confusion, ROC
+
+Also test-time augmentation (``predict(..., tta="flip")``) and calibration: expected calibration
+error, reliability bins, and a softmax temperature fitted on validation.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from core.classes import CLASS_NAMES, NUM_CLASSES
 
 MISTAKES_PER_CLASS = 12  # most confident mistakes kept, with their pixels, per true class
 ROC_DECIMALS = 5
+CALIBRATION_BINS = 15
+TTA_MODES = ("none", "flip", "flip+shift")  # views averaged: 1, 2 (mirror), 10 (mirror x 2-pixel shifts)
+SHIFT_PIXELS = 2
 
 
 def _roc_entry(y_binary: np.ndarray, scores: np.ndarray) -> dict | None:
@@ -79,19 +85,119 @@ def most_confident_mistakes(y_true, probabilities, per_class: int = MISTAKES_PER
     return chosen[np.argsort(-confidence[chosen], kind="stable")]
 
 
-def predict(model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Probabilities (N, 7) float32 for raw (N, 48, 48, 1) pixels."""
-    return np.asarray(model.predict(images, batch_size=batch_size, verbose=0), np.float32)
+def _shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """The images moved by (dy, dx) pixels, edges repeated."""
+    p = SHIFT_PIXELS
+    padded = np.pad(images, ((0, 0), (p, p), (p, p), (0, 0)), mode="edge")
+    h, w = images.shape[1:3]
+    return padded[:, p - dy: p - dy + h, p - dx: p - dx + w]
 
 
-def evaluate_predictions(test, probabilities: np.ndarray) -> tuple[dict, dict]:
-    """Metrics and the compact predictions file's arrays for one model on the test split."""
-    metrics = compute_metrics(test.y, probabilities)
-    mistakes = most_confident_mistakes(test.y, probabilities)
+def tta_views(images: np.ndarray, tta: str) -> list[np.ndarray]:
+    """The views of (N, H, W, C) images whose predictions ``predict`` averages."""
+    if tta not in TTA_MODES:
+        raise ValueError(f"Unknown test-time augmentation '{tta}': use one of {', '.join(TTA_MODES)}.")
+    views = [images]
+    if tta != "none":
+        views.append(images[:, :, ::-1])
+    if tta == "flip+shift":
+        s = SHIFT_PIXELS
+        views += [_shifted(view, dy, dx) for view in views[:2] for dy, dx in ((s, 0), (-s, 0), (0, s), (0, -s))]
+    return views
+
+
+def predict(model, images: np.ndarray, batch_size: int = 256, tta: str = "none") -> np.ndarray:
+    """Probabilities (N, 7) float32 for raw (N, 48, 48, 1) pixels, averaged over the TTA views."""
+    views = tta_views(np.asarray(images), tta)
+    total = sum(np.asarray(model.predict(view, batch_size=batch_size, verbose=0), np.float64) for view in views)
+    return (total / len(views)).astype(np.float32)
+
+
+def calibration_bins(y_true, probabilities, bins: int = CALIBRATION_BINS) -> dict:
+    """Reliability diagram data and expected calibration error (top-class confidence, equal-width bins).
+
+    ECE = sum over bins of (share of samples in the bin) x |accuracy - mean confidence| in the bin.
+    """
+    y_true = np.asarray(y_true)
+    probabilities = np.asarray(probabilities, np.float64)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == y_true
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    count = np.bincount(which, minlength=bins)
+    mean_confidence = np.bincount(which, confidence, bins) / np.maximum(count, 1)
+    accuracy = np.bincount(which, correct.astype(np.float64), bins) / np.maximum(count, 1)
+    ece = float(np.sum(count / max(len(y_true), 1) * np.abs(accuracy - mean_confidence)))
+    filled = count > 0
+    return {"ece": ece, "edges": edges.tolist(), "count": count.tolist(),
+            "confidence": np.where(filled, mean_confidence, np.nan).tolist(),
+            "accuracy": np.where(filled, accuracy, np.nan).tolist()}
+
+
+def apply_temperature(probabilities, temperature: float) -> np.ndarray:
+    """softmax(log p / T): T > 1 softens over-confident probabilities, T < 1 sharpens them."""
+    logits = np.log(np.clip(np.asarray(probabilities, np.float64), 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = np.exp(logits)
+    return (scaled / scaled.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def negative_log_likelihood(y_true, probabilities) -> float:
+    chosen = np.asarray(probabilities, np.float64)[np.arange(len(y_true)), np.asarray(y_true)]
+    return float(-np.mean(np.log(np.clip(chosen, 1e-12, 1.0))))
+
+
+def fit_temperature(y_true, probabilities) -> float:
+    """The temperature minimising the negative log-likelihood of ``y_true`` (fit it on validation)."""
+    from scipy.optimize import minimize_scalar
+
+    result = minimize_scalar(lambda t: negative_log_likelihood(y_true, apply_temperature(probabilities, t)),
+                             bounds=(0.05, 20.0), method="bounded", options={"xatol": 1e-4})
+    return float(result.x)
+
+
+def calibration_report(y_val, val_probabilities, y_test, test_probabilities) -> dict:
+    """ECE and reliability bins on test, before and after a temperature fitted on validation."""
+    temperature = fit_temperature(y_val, val_probabilities)
+    scaled = apply_temperature(test_probabilities, temperature)
+    return {"temperature": temperature, "bins": CALIBRATION_BINS,
+            "test": calibration_bins(y_test, test_probabilities),
+            "test_with_temperature": calibration_bins(y_test, scaled),
+            "nll": negative_log_likelihood(y_test, test_probabilities),
+            "nll_with_temperature": negative_log_likelihood(y_test, scaled)}
+
+
+def _accuracy(y_true, probabilities) -> float:
+    return float(np.mean(np.asarray(probabilities).argmax(axis=1) == np.asarray(y_true)))
+
+
+def choose_tta(val_y, val_probabilities: dict[str, np.ndarray]) -> str:
+    """The TTA mode with the best validation accuracy; on a tie, the one with fewer views."""
+    return max(val_probabilities, key=lambda mode: (_accuracy(val_y, val_probabilities[mode]), -TTA_MODES.index(mode)))
+
+
+def evaluate_predictions(val, test, val_probabilities: dict[str, np.ndarray],
+                         test_probabilities: dict[str, np.ndarray]) -> tuple[dict, dict]:
+    """Metrics and the predictions file's arrays for one model, from its probabilities per TTA mode.
+
+    The TTA mode is chosen on validation; the test split only measures it. The temperature is
+    fitted on validation too.
+    """
+    tta = choose_tta(val.y, val_probabilities)
+    chosen = test_probabilities[tta]
+    metrics = compute_metrics(test.y, chosen)
+    metrics["tta"] = tta
+    metrics["tta_effect"] = {mode: {"val_accuracy": _accuracy(val.y, val_probabilities[mode]),
+                                    "test_accuracy": _accuracy(test.y, test_probabilities[mode])}
+                             for mode in val_probabilities}
+    metrics["calibration"] = calibration_report(val.y, val_probabilities[tta], test.y, chosen)
+    mistakes = most_confident_mistakes(test.y, chosen)
     arrays = {
         "y_true": np.asarray(test.y, np.int8),
-        "probabilities": probabilities.astype(np.float32),
+        "probabilities": chosen.astype(np.float32),
         "mistake_index": mistakes.astype(np.int32),
         "mistake_pixels": test.x[mistakes, :, :, 0].astype(np.uint8),
+        "val_y_true": np.asarray(val.y, np.int8),
+        "val_probabilities": val_probabilities[tta].astype(np.float32),
     }
     return metrics, arrays

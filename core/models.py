@@ -37,11 +37,11 @@ class ModelSpec:
     name: str
     title: str
     description: str
-    architecture: str  # "cnn", "vgg16" or "resnet50v2"
+    architecture: str  # "cnn", "vgg16", "resnet50v2" or "ensemble" (no network of its own)
     augment: bool = False
     class_weighted: bool = False
     default_weights: str = "none"  # "none", "imagenet" or a file path
-    epochs: int = 60
+    epochs: int = 30  # the budget the cosine learning-rate schedule spans
     batch_size: int = 64
     learning_rate: float = 1e-3
     label_smoothing: float = 0.1
@@ -55,10 +55,11 @@ class ModelSpec:
 REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("cnn", "Custom CNN", "Four conv blocks with batch norm, trained from scratch.", "cnn"),
+        ModelSpec("cnn", "Custom CNN", "Four conv blocks with batch norm, trained from scratch.", "cnn",
+                  epochs=20),
         ModelSpec("cnn_aug", "Custom CNN + augmentation",
                   "The same CNN trained on flipped, shifted, rotated, zoomed and contrast-jittered faces.",
-                  "cnn", augment=True),
+                  "cnn", augment=True, epochs=35),
         ModelSpec("vgg16", "VGG16 transfer", "keras.applications.VGG16 base with a new head; frozen "
                   "base first, then its top two blocks fine-tuned.", "vgg16", augment=True,
                   learning_rate=1e-4, finetune_from="block4_conv1",
@@ -68,8 +69,11 @@ REGISTRY: dict[str, ModelSpec] = {
                   "resnet50v2", augment=True, class_weighted=True, learning_rate=1e-3,
                   finetune_from="conv5_block1_preact_bn",
                   weights_file="resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        ModelSpec("ensemble", "Ensemble of the four", "A weighted average of the four models' probabilities, the "
+                  "weights chosen on validation (python -m core ensemble).", "ensemble"),
     )
 }
+TRAINED_MODELS = tuple(name for name, spec in REGISTRY.items() if spec.architecture != "ensemble")
 
 
 def get_spec(name: str) -> ModelSpec:
@@ -164,6 +168,8 @@ def build_model(name: str, weights: str = "none", augment: bool | None = None):
     import keras
 
     spec = get_spec(name)
+    if name not in TRAINED_MODELS:
+        raise UnknownModel(f"'{name}' has no network of its own: build it with `python -m core ensemble`.")
     augment = spec.augment if augment is None else augment
     inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1), name="pixels")
     x = inputs

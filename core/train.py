@@ -5,12 +5,14 @@
 
 Each epoch ends with a checkpoint (model, optimizer, schedule state) in ``<out>/<model>/checkpoint/``;
 ``resume=True`` continues from it, so an interruption costs at most the epoch in progress.
-Validation alone drives the learning-rate schedule, early stopping and the saved checkpoint.
+The learning rate warms up for two epochs, then follows a cosine down to a hundredth over the epoch
+budget. Validation alone picks the kept weights and stops a run that has stopped improving.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import platform
 import shutil
@@ -24,14 +26,13 @@ import numpy as np
 from core import artifacts
 from core.classes import CLASS_NAMES, NUM_CLASSES
 from core.data import Split, Splits, class_counts, class_weights, describe_test_split, examples_per_class, load_dataset, make_splits, split_summary
-from core.evaluate import evaluate_predictions, predict
+from core.evaluate import TTA_MODES, evaluate_predictions, predict
 from core.models import build_model, copy_weights, get_spec, set_base_trainable, weights_label
 
-LR_PATIENCE = 3  # epochs without a better val accuracy before the learning rate halves
-STOP_PATIENCE = 8  # ... before training stops
-LR_FACTOR = 0.5
-MIN_LR = 1e-6
-FINETUNE_LR_FACTOR = 0.1  # fine-tuning a pretrained base starts at a tenth of the head's rate
+WARMUP_EPOCHS = 2
+FINAL_LR_FRACTION = 0.01  # the cosine ends at this fraction of the peak rate
+STOP_PATIENCE = 8  # epochs without a better val accuracy before training stops
+FINETUNE_LR_FACTOR = 0.1  # fine-tuning a pretrained base runs at a tenth of the head's rate
 
 
 class TrainError(Exception):
@@ -65,7 +66,6 @@ class TrainState:
     best_val_accuracy: float = -1.0
     best_epoch: int = 0
     epochs_since_best: int = 0
-    epochs_since_lr_change: int = 0
     stopped_early: bool = False
     train_seconds: float = 0.0
     train_images: int = 0
@@ -240,6 +240,15 @@ def write_dataset_artifacts(splits: Splits, root: Path) -> None:
     artifacts.write_npz(root / artifacts.DATASET_EXAMPLES, images=images[..., 0], labels=labels.astype(np.int8))
 
 
+def scheduled_learning_rate(epoch: int, epochs: int, peak: float) -> float:
+    """Linear warm-up over the first epochs, then a cosine from ``peak`` down to a hundredth of it."""
+    if epoch < WARMUP_EPOCHS:
+        return peak * (epoch + 1) / (WARMUP_EPOCHS + 1)
+    progress = (epoch - WARMUP_EPOCHS) / max(epochs - WARMUP_EPOCHS - 1, 1)
+    floor = peak * FINAL_LR_FRACTION
+    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
 def _phase_for(epoch: int, pretrained: bool, head_epochs: int) -> str:
     if not pretrained:
         return "full"
@@ -296,12 +305,14 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
 
     while state.epoch < config.epochs and not state.stopped_early:
         phase = _phase_for(state.epoch, pretrained, spec.head_epochs)
-        if phase != state.phase:  # frozen head done: unfreeze the top of the base, lower the rate
-            state.phase, state.learning_rate = phase, state.learning_rate * FINETUNE_LR_FACTOR
-            state.epochs_since_best = state.epochs_since_lr_change = 0
+        if phase != state.phase:  # frozen head done: unfreeze the top of the base
+            state.phase, state.epochs_since_best = phase, 0
             with scope:
                 set_base_trainable(model, spec, phase)
                 compile_model(model, state.learning_rate, spec.label_smoothing)
+        peak = config.learning_rate * (FINETUNE_LR_FACTOR if phase == "finetune" else 1.0)
+        state.learning_rate = scheduled_learning_rate(state.epoch, config.epochs, peak)
+        model.optimizer.learning_rate.assign(state.learning_rate)
         keras.utils.set_random_seed(config.seed + state.epoch)  # same shuffling when resumed
         progress = make_progress_bar(state.epoch, config.epochs, steps, [h["seconds"] for h in state.history])
         started = time.perf_counter()
@@ -319,15 +330,10 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
         improved = logs["val_accuracy"] > state.best_val_accuracy
         if improved:
             state.best_val_accuracy, state.best_epoch = logs["val_accuracy"], state.epoch
-            state.epochs_since_best = state.epochs_since_lr_change = 0
+            state.epochs_since_best = 0
             artifacts.save_keras_weights(model, checkpoints / "best.weights.h5")
         else:
             state.epochs_since_best += 1
-            state.epochs_since_lr_change += 1
-        if state.epochs_since_lr_change >= LR_PATIENCE and state.learning_rate > MIN_LR:
-            state.learning_rate = max(state.learning_rate * LR_FACTOR, MIN_LR)
-            model.optimizer.learning_rate.assign(state.learning_rate)
-            state.epochs_since_lr_change = 0
         if phase != "head" and state.epochs_since_best >= STOP_PATIENCE:
             state.stopped_early = True
         _save_checkpoint(model, state, checkpoints)
@@ -397,11 +403,13 @@ def export_and_evaluate(trained, name: str, state: TrainState, config: TrainConf
 
 
 def evaluate_saved_model(name: str, splits: Splits, root: Path, weights: str | None = None) -> dict:
-    """Evaluate ``<root>/<name>/model.keras`` on the test split; write metrics.json and predictions.npz."""
+    """Evaluate ``<root>/<name>/model.keras`` on the test split (and validation, which chooses the TTA
+    and fits the temperature); write metrics.json and predictions.npz."""
     model_dir = Path(root) / name
     model = artifacts.load_model(model_dir / artifacts.MODEL)
-    probabilities = predict(model, splits.test.x)
-    metrics, arrays = evaluate_predictions(splits.test, probabilities)
+    val = {mode: predict(model, splits.val.x, tta=mode) for mode in TTA_MODES}
+    test = {mode: predict(model, splits.test.x, tta=mode) for mode in TTA_MODES}
+    metrics, arrays = evaluate_predictions(splits.val, splits.test, val, test)
     if weights is None:  # re-evaluation: keep what the card says about the initial weights
         card_file = model_dir / artifacts.CARD
         weights = artifacts.read_json(card_file)["initial_weights"] if card_file.is_file() else "unknown"

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from core import artifacts
+from core.explain import GradCam
 from core.faces import DETECTORS, find_faces, read_photo
+from dashboard.common import PAGES
 
 APP = str(Path(__file__).resolve().parent / "app.py")
-PAGES = ("overview", "data", "training", "per_class", "confusion", "roc", "mistakes", "try_it")
 
 
 def page_switch_ms(repeats: int) -> dict:
@@ -27,11 +28,12 @@ def page_switch_ms(repeats: int) -> dict:
 
     app = AppTest.from_file(APP, default_timeout=300)
     app.run()
-    for page in PAGES:  # first visit fills the caches
+    files = [file for file, *_ in PAGES]
+    for page in files:  # first visit fills the caches
         app.switch_page(f"pages/{page}.py").run()
-    times = {page: [] for page in PAGES}
+    times = {page: [] for page in files}
     for _ in range(repeats):
-        for page in PAGES:
+        for page in files:
             started = time.perf_counter()
             app.switch_page(f"pages/{page}.py").run()
             times[page].append((time.perf_counter() - started) * 1000)
@@ -58,7 +60,23 @@ def try_it_ms(root: Path, photo_path: Path, repeats: int) -> dict:
         total = [d + p for d, p in zip(detect, predict)]
         result[detector] = {"faces": len(faces), "detection_ms": round(statistics.median(detect), 1),
                             "all_models_ms": round(statistics.median(predict), 1), "total_ms": round(statistics.median(total), 1)}
+    result["gradcam_ms_one_face"] = gradcam_ms(models, faces[0].pixels, repeats)
     return result
+
+
+def gradcam_ms(models: dict, face: np.ndarray, repeats: int) -> dict:
+    """Median time of one face's Grad-CAM per model, after a warm-up call."""
+    timings = {}
+    for name, model in models.items():
+        cam = GradCam(model)
+        cam(face)
+        runs = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            cam(face)
+            runs.append((time.perf_counter() - started) * 1000)
+        timings[name] = round(statistics.median(runs), 1)
+    return timings
 
 
 def main() -> None:

@@ -7,17 +7,29 @@ missing or damaged is listed in ``broken`` with the reason, and the others still
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import streamlit as st
 
-from core import artifacts
-from core.classes import CLASS_NAMES
-from core.models import REGISTRY
+from core import artifacts, charts
+from core.artifacts import ModelArtifacts, model_order
+from core.ensemble import combine
+from core.evaluate import predict
+from core.explain import GradCam, ensemble_heatmaps
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+# (file under pages/, title, icon, section): the navigation, the benchmark and the tests read this one list.
+PAGES = (
+    ("overview", "Overview", ":material/leaderboard:", "Compare"),
+    ("data", "Data", ":material/dataset:", "Compare"),
+    ("training", "Training", ":material/show_chart:", "Compare"),
+    ("per_class", "Per-class", ":material/bar_chart:", "Compare"),
+    ("confusion", "Confusion", ":material/grid_on:", "Compare"),
+    ("roc", "ROC", ":material/ssid_chart:", "Compare"),
+    ("calibration", "Calibration", ":material/tune:", "Compare"),
+    ("mistakes", "Mistakes", ":material/error:", "Compare"),
+    ("try_it", "Try it", ":material/photo_camera:", "Try"),
+)
 TRAIN_HINT = ("Train models with `python -m core all --data PATH/TO/fer2013` (see the README); "
               "their files appear in `artifacts/` and here.")
 
@@ -27,16 +39,6 @@ def artifacts_root() -> Path:
     return Path(os.environ.get("FER_LAB_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
 
-@dataclass
-class ModelArtifacts:
-    name: str
-    title: str
-    metrics: dict
-    card: dict
-    history: pd.DataFrame
-    predictions: dict
-
-
 def _stamp(folder: Path) -> tuple:
     """Changes when any artifact file changes, so cached reads are refreshed."""
     return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(folder.glob("*")) if f.is_file())
@@ -44,29 +46,10 @@ def _stamp(folder: Path) -> tuple:
 
 @st.cache_data(show_spinner=False)
 def _read_model(folder: str, _stamp: tuple) -> ModelArtifacts | str:
-    folder = Path(folder)
-    missing = artifacts.missing_files(folder)
-    if missing:
-        return f"missing {', '.join(missing)}"
     try:
-        metrics = artifacts.read_json(folder / artifacts.METRICS)
-        card = artifacts.read_json(folder / artifacts.CARD)
-        predictions = artifacts.read_npz(folder / artifacts.PREDICTIONS)
-        history = pd.read_csv(folder / artifacts.HISTORY)
-        lacking = [k for k in ("accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix", "roc", "n_test")
-                   if k not in metrics]
-        if lacking:
-            return f"metrics.json lacks {', '.join(lacking)}"
-        if predictions["probabilities"].shape != (metrics["n_test"], len(CLASS_NAMES)):
-            return "predictions.npz does not match metrics.json"
-    except (artifacts.ArtifactError, KeyError, ValueError, pd.errors.ParserError) as error:
-        return f"unreadable: {error}"
-    return ModelArtifacts(folder.name, card.get("title", folder.name), metrics, card, history, predictions)
-
-
-def model_order(name: str) -> tuple:
-    names = list(REGISTRY)
-    return (names.index(name) if name in names else len(names), name)
+        return artifacts.read_model_artifacts(folder)
+    except artifacts.ArtifactError as error:
+        return str(error)
 
 
 def load_models() -> tuple[dict[str, ModelArtifacts], dict[str, str]]:
@@ -104,13 +87,59 @@ def load_keras_model(path: str, _stamp: tuple):
     return artifacts.load_model(path)
 
 
+def _file_stamp(path: Path) -> tuple:
+    return (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else ()
+
+
 def keras_model(name: str):
     path = artifacts_root() / name / artifacts.MODEL
-    return load_keras_model(str(path), (path.stat().st_mtime_ns, path.stat().st_size))
+    return load_keras_model(str(path), _file_stamp(path))
+
+
+@st.cache_resource(show_spinner="Preparing Grad-CAM…")
+def _gradcam(path: str, _stamp: tuple):
+    return GradCam(load_keras_model(path, _stamp))
+
+
+def gradcam(name: str) -> GradCam:
+    path = artifacts_root() / name / artifacts.MODEL
+    return _gradcam(str(path), _file_stamp(path))
+
+
+def members(model: ModelArtifacts) -> dict[str, float]:
+    """An ensemble's members with a weight above zero; empty for a single network."""
+    return {name: weight for name, weight in (model.ensemble or {}).get("members", {}).items() if weight}
+
+
+def predict_faces(models: dict[str, ModelArtifacts], faces: np.ndarray, tta: str | None) -> dict[str, np.ndarray]:
+    """Probabilities (N, 7) per model for faces (N, 48, 48); ``tta`` None: each model's validated choice.
+
+    An ensemble combines its members' probabilities (each member loaded even if not chosen).
+    Raises ArtifactError naming a model file that cannot be loaded.
+    """
+    pixels = faces[..., None].astype(np.float32)
+    cache: dict[str, np.ndarray] = {}
+
+    def single(name: str) -> np.ndarray:
+        if name not in cache:
+            mode = tta or artifacts.read_json(artifacts_root() / name / artifacts.METRICS).get("tta", "none")
+            cache[name] = predict(keras_model(name), pixels, tta=mode)
+        return cache[name]
+
+    return {name: combine({m: single(m) for m in members(model)}, members(model)) if model.ensemble else single(name)
+            for name, model in models.items()}
+
+
+def explain_faces(model: ModelArtifacts, faces: np.ndarray, class_index=None) -> tuple[np.ndarray, np.ndarray]:
+    """Grad-CAM heatmaps (N, 48, 48) and probabilities for one model, or an ensemble through its members."""
+    if model.ensemble:
+        weights = members(model)
+        return ensemble_heatmaps({m: gradcam(m) for m in weights}, weights, faces, class_index)
+    return gradcam(model.name)(faces, class_index)
 
 
 def colour(name: str) -> str:
-    return PALETTE[model_order(name)[0] % len(PALETTE)]
+    return charts.model_colour(name)
 
 
 def model_picker(models: dict[str, ModelArtifacts]) -> list[str]:

@@ -82,16 +82,18 @@ def fer_csv(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def trained_root(tmp_path_factory) -> Path:
-    """All four models trained for one epoch on tiny data (random init), with their artifacts."""
+    """All four models trained for one epoch on tiny data (random init), with their artifacts, and the ensemble."""
     from core.data import load_dataset, make_splits
-    from core.models import REGISTRY
+    from core.ensemble import build_ensemble
+    from core.models import TRAINED_MODELS
     from core.train import TrainConfig, train
 
     root = tmp_path_factory.mktemp("trained")
     os.environ.setdefault("FER_LAB_CACHE_DIR", str(root / "cache"))
     data = write_folder(root / "fer")
     splits = make_splits(load_dataset(data, cache_dir=root / "cache"), val_fraction=0.3, seed=1)
-    for name in REGISTRY:
+    for name in TRAINED_MODELS:
         train(TrainConfig(model=name, data=str(data), out=str(root / "artifacts"), epochs=1, batch_size=16),
               splits=splits, log=lambda *_: None)
+    build_ensemble(splits, root / "artifacts", log=lambda *_: None)
     return root

@@ -12,8 +12,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from dashboard.common import PAGES as PAGE_TABLE
+
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
-PAGES = ["overview", "data", "training", "per_class", "confusion", "roc", "mistakes", "try_it"]
+PAGES = [file for file, *_ in PAGE_TABLE]
 PHOTO = Path(__file__).parent / "fixtures" / "astronaut.jpg"
 
 
@@ -63,9 +65,10 @@ def test_the_leaderboard_shows_each_model_with_its_initial_weights(roots, monkey
     app = run_page(roots["four"], "overview", monkeypatch)
     table = app.dataframe[0].value
     assert sorted(table["model"]) == sorted(["Custom CNN", "Custom CNN + augmentation", "VGG16 transfer",
-                                             "ResNet50V2 + class weights"])
-    assert set(table["initial weights"]) == {"random init"}
+                                             "ResNet50V2 + class weights", "Ensemble of the four"])
+    assert set(table["initial weights"]) == {"random init", "its members'"}
     assert "random initialisation" in texts(app, "info")
+    assert len(app.get("download_button")) == 2  # the CSV and the HTML report
 
 
 def test_the_sidebar_choice_narrows_every_page(roots, monkeypatch):
@@ -95,11 +98,13 @@ def upload(roots, monkeypatch, name: str, data: bytes, detector: str = "haar") -
 @pytest.mark.parametrize("detector", ["haar", "mtcnn"])
 def test_a_photo_gets_every_models_probabilities(roots, monkeypatch, detector):
     app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes(), detector)
-    assert "1 face(s) found" in " ".join(str(i.caption) for i in app.get("imgs")) or app.subheader[0].value == "Face 1"
+    assert app.subheader[0].value == "Face 1" and len(app.subheader) == 1
     table = app.dataframe[0].value
-    assert len(table) == 4
+    assert len(table) == 5  # four networks and the ensemble
     probabilities = table.drop(columns="says").to_numpy(dtype=float)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert "Why? Grad-CAM" in [h.value for h in app.header]
+    assert texts(app, "caption").count("evidence for") == 5  # a heatmap per model, the ensemble's too
 
 
 def photo() -> Image.Image:
@@ -136,7 +141,7 @@ def test_unusual_photos_are_converted_and_said_so(roots, monkeypatch, name):
     assert not app.error
     if note:
         assert note in texts(app, "caption")
-    assert len(app.dataframe[0].value) == 4  # every model answered
+    assert len(app.dataframe[0].value) == 5  # every model answered
 
 
 def test_an_exif_rotated_photo_is_uprighted_so_the_face_is_found(roots, monkeypatch):
@@ -154,7 +159,7 @@ def test_no_face_falls_back_to_the_centre_crop(roots, monkeypatch):
     app = upload(roots, monkeypatch, "wall.png", image_bytes(Image.new("RGB", (300, 200), (128, 128, 128)), "PNG"))
     assert "No face was found" in texts(app, "warning")
     assert app.subheader[0].value == "Whole image (centre crop)"
-    assert len(app.dataframe[0].value) == 4
+    assert len(app.dataframe[0].value) == 5
 
 
 @pytest.mark.parametrize("name, data, message", [
@@ -166,3 +171,32 @@ def test_bad_files_get_a_clear_message(roots, monkeypatch, name, data, message):
     app = upload(roots, monkeypatch, name, data)
     assert message in texts(app, "error") and name in texts(app, "error")
     assert not app.dataframe
+
+
+def test_test_time_augmentation_and_a_chosen_class_on_the_try_it_page(roots, monkeypatch):
+    app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes())
+    plain = app.dataframe[0].value.drop(columns="says").to_numpy(dtype=float)
+    app.radio[1].set_value("flip").run()
+    flipped = app.dataframe[0].value.drop(columns="says").to_numpy(dtype=float)
+    assert not app.exception and not np.allclose(plain, flipped)
+    app.selectbox[0].set_value("disgust").run()
+    assert texts(app, "caption").count("evidence for *disgust*") == 5
+
+
+def test_calibration_page_lists_ece_and_temperature(roots, monkeypatch):
+    app = run_page(roots["four"], "calibration", monkeypatch)
+    table = app.dataframe[0].value
+    assert len(table) == 5 and {"ECE", "ECE with T", "T"} <= set(table.columns)
+    assert ((table["ECE"] >= 0) & (table["ECE"] <= 1)).all()
+    app.toggle[0].set_value(True).run()
+    assert not app.exception
+
+
+@pytest.mark.parametrize("model", ["vgg16", "ensemble"])
+def test_mistakes_page_overlays_gradcam(roots, monkeypatch, model):
+    app = run_page(roots["four"], "mistakes", monkeypatch)
+    app.selectbox[0].set_value(model).run()
+    app.radio[0].set_value("evidence for the true class").run()
+    assert not app.exception and not app.warning
+    assert "Grad-CAM, evidence for the true class" in texts(app, "caption")
+    assert len(app.get("image")) > 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.evaluate import compute_metrics, most_confident_mistakes
+from core.evaluate import (apply_temperature, calibration_bins, calibration_report, choose_tta, compute_metrics,
+                           fit_temperature, most_confident_mistakes, tta_views)
 
 
 def one_hot_probabilities(predicted, confidence=0.9):
@@ -57,3 +58,61 @@ def test_most_confident_mistakes_come_first_and_per_class_capped():
     probabilities[0, 3], probabilities[1, 3], probabilities[3, 2] = 0.6, 0.95, 0.8
     assert most_confident_mistakes(y_true, probabilities).tolist() == [1, 3, 0]
     assert most_confident_mistakes(y_true, probabilities, per_class=1).tolist() == [1, 3]
+
+
+def test_ece_matches_a_hand_computation():
+    # four faces at confidence 0.75 (two right) and two at 0.625 (one right), 10 bins:
+    # ECE = 4/6 * |0.5 - 0.75| + 2/6 * |0.5 - 0.625| = 5/24
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    probabilities = one_hot_probabilities([0, 0, 0, 0, 2, 1], confidence=0.75)
+    probabilities[4:] = one_hot_probabilities([2, 1], confidence=0.625)
+    bins = calibration_bins(y_true, probabilities, bins=10)
+    assert bins["ece"] == pytest.approx(5 / 24)
+    assert sum(bins["count"]) == 6 and bins["count"][7] == 4 and bins["count"][6] == 2
+    assert bins["accuracy"][7] == pytest.approx(0.5) and bins["confidence"][7] == pytest.approx(0.75)
+    assert np.isnan(bins["accuracy"][0])  # an empty bin has no accuracy
+
+
+def test_a_perfectly_calibrated_model_has_near_zero_ece_and_temperature_one():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 2, (20000, 7))
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y_true = np.array([rng.choice(7, p=p) for p in probabilities])  # labels drawn from the model's own beliefs
+    assert calibration_bins(y_true, probabilities)["ece"] < 0.02
+    assert fit_temperature(y_true, probabilities) == pytest.approx(1.0, abs=0.05)
+
+
+def test_the_temperature_undoes_known_over_confidence():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 1.5, (20000, 7))
+    truth = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y_true = np.array([rng.choice(7, p=p) for p in truth])
+    over_confident = apply_temperature(truth, 0.5)  # logits doubled
+    temperature = fit_temperature(y_true, over_confident)
+    assert temperature == pytest.approx(2.0, rel=0.05)
+    report = calibration_report(y_true, over_confident, y_true, over_confident)
+    assert report["test_with_temperature"]["ece"] < report["test"]["ece"] / 3
+    assert report["nll_with_temperature"] < report["nll"]
+    np.testing.assert_allclose(apply_temperature(truth, 1.0), truth, atol=1e-6)
+    assert (apply_temperature(truth, 3.0).argmax(1) == truth.argmax(1)).all()  # the predictions never change
+
+
+def test_tta_views_are_the_face_its_mirror_and_their_shifts():
+    images = np.arange(2 * 48 * 48, dtype=np.float32).reshape(2, 48, 48, 1)
+    assert len(tta_views(images, "none")) == 1
+    face, mirror = tta_views(images, "flip")
+    np.testing.assert_array_equal(mirror[0, :, 0, 0], images[0, :, 47, 0])
+    views = tta_views(images, "flip+shift")
+    assert len(views) == 10 and all(v.shape == images.shape for v in views)
+    down = views[2]  # the face moved down 2 pixels, its top row repeated
+    np.testing.assert_array_equal(down[:, 2:], images[:, :-2])
+    np.testing.assert_array_equal(down[:, 0], images[:, 0])
+    with pytest.raises(ValueError, match="Unknown test-time augmentation"):
+        tta_views(images, "rotate")
+
+
+def test_tta_is_chosen_on_validation_and_ties_go_to_fewer_views():
+    y_val = np.array([0, 1, 2])
+    right, wrong = one_hot_probabilities([0, 1, 2]), one_hot_probabilities([0, 1, 1])
+    assert choose_tta(y_val, {"none": wrong, "flip": right, "flip+shift": right}) == "flip"
+    assert choose_tta(y_val, {"none": right, "flip": right, "flip+shift": right}) == "none"

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import charts
+from core import charts
 from dashboard.common import page_models
 
 st.title("Confusion matrices")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.classes import CLASS_NAMES
-from dashboard import charts
+from core import charts
 from dashboard.common import TRAIN_HINT, load_shared
 
 st.title("Data")

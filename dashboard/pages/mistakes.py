@@ -1,11 +1,13 @@
-"""The misclassified test faces the models were surest about."""
+"""The misclassified test faces the models were surest about, and with Grad-CAM where the model looked."""
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.artifacts import ArtifactError
 from core.classes import CLASS_NAMES
-from dashboard.common import page_models
+from core.explain import ExplainError, overlay
+from dashboard.common import explain_faces, page_models
 
 st.title("Mistakes")
 models = page_models()
@@ -28,10 +30,22 @@ if models:
                "(at most 12 per true class), surest first.")
     if len(order) == 0:
         st.info("No mistake matches these filters.")
+    explain = st.radio("Grad-CAM over each face", ["off", "evidence for what it said", "evidence for the true class"],
+                       horizontal=True)
+    faces = pixels[order]
+    if explain != "off" and len(order):
+        try:
+            targets = (predicted if explain == "evidence for what it said" else truth)[order].astype(np.int64)
+            heatmaps, _ = explain_faces(models[name], faces, targets)
+            faces = np.stack([overlay(face, heat, size=96) for face, heat in zip(faces, heatmaps)])
+            st.caption(f"Grad-CAM, {explain}: red marks the regions that raised that class's probability most.")
+        except (ArtifactError, ExplainError) as error:
+            st.warning(f"No Grad-CAM for this model: {error}")
     per_row = 6
     for start in range(0, len(order), per_row):
-        for column, i in zip(st.columns(per_row), order[start : start + per_row]):
-            column.image(pixels[i], width=96)
+        for column, k in zip(st.columns(per_row), range(start, min(start + per_row, len(order)))):
+            i = order[k]
+            column.image(faces[k], width=96)
             column.caption(f"true **{CLASS_NAMES[truth[i]]}**, said **{CLASS_NAMES[predicted[i]]}** "
                            f"({probabilities[i].max():.0%})")
     if len(order):

@@ -1,46 +1,69 @@
-"""Leaderboard: the chosen models' headline numbers, side by side."""
+"""Leaderboard: the chosen models' headline numbers side by side, and the comparison to download."""
 
 import pandas as pd
 import streamlit as st
 
-from dashboard.common import load_shared, page_models
+from core.report import comparison_csv, leaderboard, report_html
+from dashboard.common import ModelArtifacts, load_models, load_shared, page_models
 
 st.title("FER-2013 model lab")
 st.caption("Facial-expression classifiers trained on FER-2013, compared on the same test split. "
            "Pick the models to compare in the sidebar; every page follows that choice.")
+
+
+@st.cache_data(show_spinner="Writing the report…")
+def downloads(_models: dict[str, ModelArtifacts], _broken: dict, key: tuple) -> tuple[str, str]:
+    return comparison_csv(_models), report_html(_models, _broken)
+
+
 models = page_models()
 if models:
     benchmark = load_shared("benchmark.json") or {}
-    latency = {(r["model"], r["precision"]): r for r in benchmark.get("results", [])}
-    rows = []
-    for name, model in models.items():
-        card, metrics = model.card, model.metrics
-        speed = latency.get((name, "float32"), {})
-        rows.append({
-            "model": model.title, "test accuracy": metrics["accuracy"], "macro F1": metrics["macro_f1"],
-            "weighted F1": metrics["weighted_f1"], "disgust recall": metrics["per_class"]["disgust"]["recall"],
-            "initial weights": card.get("initial_weights_label"), "parameters": card.get("parameters"),
-            "file MB": card.get("file_size_bytes", 0) / 1e6, "epochs": card.get("epochs_run"),
-            "training min": (card.get("wall_seconds") or 0) / 60, "train img/s": card.get("train_images_per_second"),
-            "latency ms (1 image)": speed.get("latency_ms_batch1"),
-        })
-    table = pd.DataFrame(rows).sort_values("test accuracy", ascending=False)
+    latency = {r["model"]: r.get("latency_ms_batch1") for r in benchmark.get("results", []) if r["precision"] == "float32"}
+    table = leaderboard(models)
+    table.insert(len(table.columns), "latency ms (1 image)", [latency.get(name) for name in table["model"]])
+    table = table.drop(columns="model").rename(columns={"title": "model"}).sort_values("test accuracy", ascending=False)
+    number = st.column_config.NumberColumn
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "test accuracy": st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1),
-        "macro F1": st.column_config.NumberColumn(format="%.4f"),
-        "weighted F1": st.column_config.NumberColumn(format="%.4f"),
-        "disgust recall": st.column_config.NumberColumn(format="%.3f"),
-        "file MB": st.column_config.NumberColumn(format="%.1f"),
-        "training min": st.column_config.NumberColumn(format="%.1f"),
-        "parameters": st.column_config.NumberColumn(format="%d"),
+        **{c: number(format="%.4f") for c in ("macro F1", "weighted F1", "macro ROC AUC", "ECE", "ECE after temperature")},
+        "disgust recall": number(format="%.3f"), "temperature": number(format="%.2f"), "file MB": number(format="%.1f"),
+        "training min": number(format="%.1f"), "parameters": number(format="%d"),
     })
     splits = {m.metrics.get("test_split") for m in models.values()}
-    st.caption(f"Test split: {', '.join(sorted(s for s in splits if s))}. Latency: float32 inference model, "
-               "batch of 1, median (from `python -m core benchmark`).")
-    random_init = [m.title for m in models.values() if m.card.get("initial_weights") == "none" and m.card.get("architecture") != "cnn"]
+    st.caption(f"Test split: {', '.join(sorted(s for s in splits if s))}. TTA: the test-time augmentation each "
+               "model's scores use, chosen on validation. Latency: float32 inference model, batch of 1, median "
+               "(from `python -m core benchmark`).")
+    random_init = [m.title for m in models.values()
+                   if m.card.get("initial_weights") == "none" and m.card.get("architecture") not in ("cnn", "ensemble")]
     if random_init:
         st.info(f"Trained from random initialisation, not ImageNet: {', '.join(random_init)}.")
+
+    effects = {m.title: {mode: e["test_accuracy"] for mode, e in m.metrics["tta_effect"].items()}
+               for m in models.values() if m.metrics.get("tta_effect") and not m.ensemble}
+    if effects:
+        st.subheader("Test-time augmentation, measured")
+        tta = pd.DataFrame(effects).T
+        val = pd.DataFrame({m.title: {mode: e["val_accuracy"] for mode, e in m.metrics["tta_effect"].items()}
+                            for m in models.values() if m.metrics.get("tta_effect") and not m.ensemble}).T
+        both = pd.concat([tta.add_suffix(" (test)"), val.add_suffix(" (validation)")], axis=1)
+        st.dataframe(both, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4f") for c in both.columns})
+        st.caption("Accuracy with the probabilities averaged over: the face alone, the face and its mirror image, "
+                   "and those two each shifted by 2 pixels four ways. Validation picks; test only measures.")
+
+    all_models, broken = load_models()
+    stamp = tuple(sorted((n, m.card.get("trained_at"), m.metrics["accuracy"]) for n, m in models.items()))
+    csv_text, html_text = downloads(models, broken, stamp)
+    left, right = st.columns(2)
+    left.download_button("Download the comparison (CSV)", csv_text, "fer-lab-metrics.csv", "text/csv",
+                         help="Every chosen model's scores and per-class precision, recall and F1.")
+    right.download_button("Download the report (HTML)", html_text, "fer-lab-report.html", "text/html",
+                          help="Leaderboard, per-class table, confusion matrices, ROC curves and reliability "
+                               "diagrams; opens offline. `python -m core report` writes the same.")
     for name, model in models.items():
         with st.expander(f"{model.title}: how it was made"):
             st.write(model.card.get("description", ""))
+            if model.ensemble:
+                st.write("Weights, chosen on validation: " + ", ".join(
+                    f"{member} {weight:.1f}" for member, weight in model.ensemble["members"].items()))
             st.json(model.card, expanded=False)

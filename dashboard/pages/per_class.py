@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.classes import CLASS_NAMES
-from dashboard import charts
+from core import charts
 from dashboard.common import colour, page_models
 
 st.title("Per-class scores")

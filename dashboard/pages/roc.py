@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts
+from core import charts
 from dashboard.common import page_models
 
 st.title("ROC curves")

@@ -2,17 +2,21 @@
 
 import streamlit as st
 
-from dashboard import charts
+from core import charts
 from dashboard.common import colour, page_models
 
 st.title("Training")
-models = page_models()
+chosen_models = page_models()
+models = {name: model for name, model in chosen_models.items() if model.history is not None}
+for name in set(chosen_models) - set(models):
+    st.caption(f"{chosen_models[name].title} is not trained (it combines other models), so it has no curves.")
 if models:
     st.plotly_chart(charts.training_curves({n: m.history for n, m in models.items()},
                                            {n: colour(n) for n in models}, {n: m.title for n, m in models.items()}),
                     width="stretch")
     st.caption("Dotted: training; solid: validation; star: the best validation epoch, whose weights were kept. "
-               "Validation alone chose the learning-rate drops, early stopping and the kept epoch.")
+               "The learning rate warms up, then follows a cosine over the epoch budget; validation alone chose the "
+               "kept epoch and early stopping.")
     cols = st.columns(len(models))
     for col, (name, model) in zip(cols, models.items()):
         card = model.card

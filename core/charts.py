@@ -1,4 +1,4 @@
-"""Plotly figures for the pages: each takes plain data and returns a figure, no Streamlit inside."""
+"""Plotly figures for the dashboard and the report: each takes plain data and returns a figure."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.artifacts import model_order
 from core.classes import CLASS_NAMES
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+
+
+def model_colour(name: str) -> str:
+    """One colour per model, the same on every page and in the report (by registry position)."""
+    return PALETTE[model_order(name)[0] % len(PALETTE)]
 
 
 def class_distribution(summary: dict) -> go.Figure:
@@ -89,4 +97,20 @@ def probability_bars(probabilities: dict, colours: dict, titles: dict) -> go.Fig
                        hovertemplate="%{x}: %{y:.3f}<extra>" + titles[name] + "</extra>")
     figure.update_layout(barmode="group", yaxis=dict(range=[0, 1], title="probability"), height=300,
                          margin=dict(t=10, b=10), legend=dict(orientation="h", y=1.15))
+    return figure
+
+
+def reliability_diagram(calibrations: dict, colours: dict, titles: dict, key: str = "test") -> go.Figure:
+    """Accuracy against mean confidence per confidence bin, one line per model; the diagonal is perfect
+    calibration, points below it are over-confident. ``calibrations``: {name: metrics["calibration"]}."""
+    figure = go.Figure()
+    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="lightgray", dash="dash"), name="perfect")
+    for name, calibration in calibrations.items():
+        bins = calibration[key]
+        figure.add_scatter(x=bins["confidence"], y=bins["accuracy"], mode="lines+markers", name=titles[name],
+                           line=dict(color=colours[name]), customdata=bins["count"],
+                           hovertemplate="confidence %{x:.2f}: accuracy %{y:.2f} (%{customdata} faces)"
+                                         "<extra>" + titles[name] + "</extra>")
+    figure.update_layout(xaxis=dict(title="mean confidence in bin", range=[0, 1]),
+                         yaxis=dict(title="accuracy in bin", range=[0, 1.02]), height=420, margin=dict(t=30))
     return figure

@@ -1,0 +1,91 @@
+"""The ensemble checked against a hand computation, and built from trained members into its own artifacts."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from core import artifacts
+from core.data import load_dataset, make_splits
+from core.ensemble import EnsembleError, build_ensemble, choose_weights, combine, weight_grid
+from core.models import TRAINED_MODELS
+
+
+def test_combine_is_the_weighted_mean_of_the_probabilities():
+    a = np.array([[0.6, 0.4, 0, 0, 0, 0, 0]], np.float32)
+    b = np.array([[0.0, 0.5, 0.5, 0, 0, 0, 0]], np.float32)
+    mixed = combine({"a": a, "b": b}, {"a": 0.75, "b": 0.25})
+    np.testing.assert_allclose(mixed, [[0.45, 0.425, 0.125, 0, 0, 0, 0]], atol=1e-7)
+    np.testing.assert_allclose(combine({"a": a, "b": b}, {"a": 3, "b": 1}), mixed, atol=1e-7)  # weights normalised
+    with pytest.raises(EnsembleError):
+        combine({"a": a}, {"a": 0.0})
+
+
+def test_the_weight_grid_covers_the_simplex():
+    grid = list(weight_grid(["a", "b", "c", "d"], 0.1))
+    assert len(grid) == 286  # C(13, 3): ten tenths shared among four members
+    assert all(sum(w.values()) == pytest.approx(1.0) for w in grid)
+    assert {"a": 1.0, "b": 0.0, "c": 0.0, "d": 0.0} in grid and {"a": 0.3, "b": 0.3, "c": 0.2, "d": 0.2} in grid
+
+
+def test_the_weights_favour_the_member_that_is_right_on_validation():
+    y_val = np.array([0, 1, 2, 3])
+    right = np.eye(7, dtype=np.float32)[y_val] * 0.6 + 0.4 / 7
+    wrong = np.eye(7, dtype=np.float32)[[1, 2, 3, 0]] * 0.9 + 0.1 / 7
+    weights = choose_weights(y_val, {"good": right, "bad": wrong})
+    assert weights["good"] > weights["bad"]
+    assert (combine({"good": right, "bad": wrong}, weights).argmax(1) == y_val).all()
+
+
+def test_the_ensemble_artifacts_match_a_hand_computation(trained_root):
+    root = trained_root / "artifacts"
+    folder = root / "ensemble"
+    assert artifacts.missing_files(folder) == [] and artifacts.is_ensemble(folder)
+    weights = artifacts.read_json(folder / artifacts.ENSEMBLE)["members"]
+    assert set(weights) == set(TRAINED_MODELS) and sum(weights.values()) == pytest.approx(1.0)
+    members = {m: artifacts.read_npz(root / m / artifacts.PREDICTIONS) for m in TRAINED_MODELS}
+    by_hand = sum(w * members[m]["probabilities"].astype(np.float64) for m, w in weights.items())
+    saved = artifacts.read_npz(folder / artifacts.PREDICTIONS)
+    np.testing.assert_allclose(saved["probabilities"], by_hand, atol=1e-6)
+    metrics = artifacts.read_json(folder / artifacts.METRICS)
+    assert metrics["accuracy"] == pytest.approx(float(np.mean(by_hand.argmax(1) == saved["y_true"])))
+    model = artifacts.read_model_artifacts(folder)
+    assert model.history is None and model.ensemble["chosen_on"] == "validation"
+
+
+def test_the_ensemble_needs_its_members_evaluated_on_the_same_data(trained_root, tmp_path):
+    dataset = load_dataset(trained_root / "fer", cache_dir=trained_root / "cache")
+    splits = make_splits(dataset, val_fraction=0.3, seed=1)  # as the members were trained
+    root = tmp_path / "artifacts"
+    shutil.copytree(trained_root / "artifacts" / "cnn", root / "cnn")
+    with pytest.raises(EnsembleError, match="Member cnn_aug is not trained"):
+        build_ensemble(splits, root, ["cnn", "cnn_aug"], log=lambda *_: None)
+    shutil.copytree(trained_root / "artifacts" / "cnn_aug", root / "cnn_aug")
+    other = make_splits(dataset, val_fraction=0.2, seed=9)
+    with pytest.raises(EnsembleError, match="other validation or test images"):
+        build_ensemble(other, root, ["cnn", "cnn_aug"], log=lambda *_: None)
+    with pytest.raises(EnsembleError, match="at least two"):
+        build_ensemble(splits, root, ["cnn"], log=lambda *_: None)
+
+
+def test_the_report_holds_every_model(trained_root, tmp_path, capsys):
+    from core.__main__ import main
+
+    html, csv = tmp_path / "out" / "report.html", tmp_path / "out" / "metrics.csv"
+    assert main(["report", "--artifacts", str(trained_root / "artifacts"), "--html", str(html), "--csv", str(csv)]) == 0
+    text = html.read_text()
+    titles = [artifacts.read_json(trained_root / "artifacts" / m / artifacts.CARD)["title"] for m in (*TRAINED_MODELS, "ensemble")]
+    assert all(title in text for title in titles)
+    assert text.count("Plotly.newPlot") >= 2 * 5 + 2  # confusion and ROC per model, F1 and reliability
+    assert "<script src=" not in text and len(text) > 3_000_000  # plotly.js inlined: the file opens offline
+    import pandas as pd
+
+    table = pd.read_csv(csv)
+    assert list(table["model"]) == [*TRAINED_MODELS, "ensemble"]
+    assert {"test accuracy", "ECE", "f1_disgust", "recall_angry", "precision_surprise"} <= set(table.columns)
+    metrics = artifacts.read_json(trained_root / "artifacts" / "cnn" / artifacts.METRICS)
+    assert table.set_index("model").loc["cnn", "f1_happy"] == pytest.approx(metrics["per_class"]["happy"]["f1"], abs=1e-5)
+    assert main(["report", "--artifacts", str(tmp_path / "empty"), "--html", str(html), "--csv", str(csv)]) == 2
+    assert "no trained models" in capsys.readouterr().err
