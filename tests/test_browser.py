@@ -19,7 +19,8 @@ SCREENSHOTS = ROOT / "tests" / "screenshots"
 PHOTO = ROOT / "tests" / "fixtures" / "astronaut.jpg"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = {"": "FER-2013 model lab", "data": "Data", "training": "Training", "per_class": "Per-class scores",
-         "confusion": "Confusion matrices", "roc": "ROC curves", "mistakes": "Mistakes", "try_it": "Try it"}
+         "confusion": "Confusion matrices", "roc": "ROC curves", "calibration": "Calibration", "mistakes": "Mistakes",
+         "try_it": "Try it"}
 # As root, with this machine's closed network: no sandbox, no background connections.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
@@ -91,7 +92,8 @@ def test_a_photo_upload_shows_probabilities(server, page):
     page.get_by_role("heading", name="Try it").first.wait_for(timeout=120_000)
     page.locator('input[type="file"]').first.set_input_files(str(PHOTO))
     page.get_by_text("Face 1").first.wait_for(timeout=120_000)
-    page.get_by_text("4 model(s)").first.wait_for(timeout=60_000)
+    page.get_by_text("5 model(s)").first.wait_for(timeout=60_000)
+    page.get_by_text("Why? Grad-CAM").first.wait_for(timeout=60_000)
     settle(page)
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1  # the probability bars
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 
 import numpy as np
@@ -13,7 +14,7 @@ from core.__main__ import main
 from core.data import load_dataset, make_splits
 from core.evaluate import TTA_MODES, predict
 from core.models import REGISTRY, TRAINED_MODELS, WeightsUnavailable, build_model, set_base_trainable
-from core.train import TrainConfig, TrainError, train
+from core.train import TrainConfig, TrainError, scheduled_learning_rate, train
 from tests.conftest import write_folder
 
 
@@ -89,6 +90,34 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path):
     assert [m.split()[1] for m in messages if m.startswith("epoch")] == ["2/3", "3/3"]
     history = (tmp_path / "out" / "cnn" / artifacts.HISTORY).read_text().splitlines()
     assert [row.split(",")[0] for row in history[1:]] == ["1", "2", "3"]
+
+
+def test_the_learning_rate_warms_up_then_follows_a_cosine():
+    rates = [scheduled_learning_rate(epoch, 12, 1e-3) for epoch in range(12)]
+    assert rates[:3] == pytest.approx([1e-3 / 3, 2e-3 / 3, 1e-3])
+    assert rates[2:] == sorted(rates[2:], reverse=True)  # then only down
+    assert rates[-1] == pytest.approx(1e-5)  # to a hundredth of the peak
+    assert rates[7] == pytest.approx(1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + math.cos(math.pi * 5 / 9)))
+
+
+def test_a_model_over_the_size_limit_is_stored_in_float16_and_the_cost_measured(tmp_path, monkeypatch):
+    import core.train
+
+    data = write_folder(tmp_path / "fer")
+    splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
+    monkeypatch.setattr(core.train, "MAX_MODEL_BYTES", 1_000_000)  # the CNN's float32 file is about 5 MB
+    train(TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=1, batch_size=16),
+          splits=splits, log=lambda *_: None)
+    folder = tmp_path / "out" / "cnn"
+    storage = artifacts.read_json(folder / artifacts.CARD)["storage"]
+    assert storage["weights_dtype"] == "float16"
+    assert storage["bytes"] == (folder / artifacts.MODEL).stat().st_size < 0.6 * storage["float32_bytes"]
+    assert 0 <= storage["test_same_prediction"] <= 1 and storage["test_max_probability_change"] < 0.05
+    model = artifacts.load_model(folder / artifacts.MODEL)
+    metrics = artifacts.read_json(folder / artifacts.METRICS)
+    saved = artifacts.read_npz(folder / artifacts.PREDICTIONS)
+    np.testing.assert_allclose(predict(model, splits.test.x, tta=metrics["tta"]), saved["probabilities"], atol=1e-6)
+    assert storage["test_accuracy_float16"] == pytest.approx(float(np.mean(predict(model, splits.test.x).argmax(1) == splits.test.y)))
 
 
 def test_imagenet_weights_offline_fail_with_the_file_to_fetch(monkeypatch):

@@ -16,6 +16,8 @@ from core.faces import Face, PhotoError, centre_crop, draw_boxes, find_faces, re
 from dashboard.common import TRAIN_HINT, chosen, colour, explain_faces, load_models, predict_faces, warn_broken
 
 DETECTOR_LABELS = {"mtcnn": "MTCNN (~180 ms, a confidence per face)", "haar": "OpenCV Haar cascade (~80 ms)"}
+TTA_LABELS = {"validated": "each model's choice (made on validation)", "none": "none", "flip": "mirror",
+              "flip+shift": "mirror x 2-pixel shifts (10 views)"}
 
 st.title("Try it")
 st.caption("Upload a photo or take one with your camera. Faces are found, cropped and turned into the 48x48 "
@@ -26,8 +28,6 @@ if not models:
     st.info(f"No trained models yet. {TRAIN_HINT}")
     st.stop()
 
-TTA_LABELS = {"validated": "each model's choice (made on validation)", "none": "none", "flip": "mirror",
-              "flip+shift": "mirror x 2-pixel shifts (10 views)"}
 models = chosen(models) or models
 detector = st.radio("Face detector", list(DETECTOR_LABELS), format_func=DETECTOR_LABELS.get, horizontal=True)
 tta_choice = st.radio("Test-time augmentation (probabilities averaged over views of the face)",
