@@ -11,6 +11,7 @@ from core.artifacts import ArtifactError
 from core.classes import CLASS_NAMES
 from core.data import DataError, load_dataset, make_splits, split_summary
 from core.ensemble import EnsembleError
+from core.evaluate import TTA_MODES
 from core.models import TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.train import TrainConfig, TrainError, is_up_to_date
 
@@ -79,9 +80,9 @@ def cmd_evaluate(args) -> None:
 
     require_trainable(args.model)
     splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
-    metrics = evaluate_saved_model(args.model, splits, Path(args.out))
+    metrics = evaluate_saved_model(args.model, splits, Path(args.out), tta=None if args.tta == "auto" else args.tta)
     print(f"{args.model}: test accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
-          f"weighted F1 {metrics['weighted_f1']:.4f} ({metrics['test_split']}); TTA chosen on validation: "
+          f"weighted F1 {metrics['weighted_f1']:.4f} ({metrics['test_split']}); TTA "
           f"{metrics['tta']}; ECE {metrics['calibration']['test']['ece']:.4f}")
     for mode, effect in metrics["tta_effect"].items():
         print(f"  TTA {mode:<11} val {effect['val_accuracy']:.4f}  test {effect['test_accuracy']:.4f}")
@@ -141,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", help=f"one of: {', '.join(TRAINED_MODELS)}")
     _add_data_args(evaluate)
     evaluate.add_argument("--out", default="artifacts", help="artifact root")
+    evaluate.add_argument("--tta", default="auto", choices=("auto", *TTA_MODES),
+                          help="test-time augmentation the scores use; auto: the best on validation (all are measured)")
     evaluate.set_defaults(run=cmd_evaluate)
 
     ensemble = commands.add_parser("ensemble", help="combine the trained models, weights chosen on validation")

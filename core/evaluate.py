@@ -177,13 +177,13 @@ def choose_tta(val_y, val_probabilities: dict[str, np.ndarray]) -> str:
 
 
 def evaluate_predictions(val, test, val_probabilities: dict[str, np.ndarray],
-                         test_probabilities: dict[str, np.ndarray]) -> tuple[dict, dict]:
+                         test_probabilities: dict[str, np.ndarray], tta: str | None = None) -> tuple[dict, dict]:
     """Metrics and the predictions file's arrays for one model, from its probabilities per TTA mode.
 
-    The TTA mode is chosen on validation; the test split only measures it. The temperature is
-    fitted on validation too.
+    The TTA mode is ``tta``, or by default chosen on validation; the test split only measures it.
+    The temperature is fitted on validation.
     """
-    tta = choose_tta(val.y, val_probabilities)
+    tta = tta or choose_tta(val.y, val_probabilities)
     chosen = test_probabilities[tta]
     metrics = compute_metrics(test.y, chosen)
     metrics["tta"] = tta

@@ -435,14 +435,15 @@ def save_compact(inference, name: str, path: Path, splits: Splits, log=print) ->
     return storage
 
 
-def evaluate_saved_model(name: str, splits: Splits, root: Path, weights: str | None = None) -> dict:
+def evaluate_saved_model(name: str, splits: Splits, root: Path, weights: str | None = None,
+                         tta: str | None = None) -> dict:
     """Evaluate ``<root>/<name>/model.keras`` on the test split (and validation, which chooses the TTA
-    and fits the temperature); write metrics.json and predictions.npz."""
+    unless ``tta`` names one, and fits the temperature); write metrics.json and predictions.npz."""
     model_dir = Path(root) / name
     model = artifacts.load_model(model_dir / artifacts.MODEL)
     val = {mode: predict(model, splits.val.x, tta=mode) for mode in TTA_MODES}
     test = {mode: predict(model, splits.test.x, tta=mode) for mode in TTA_MODES}
-    metrics, arrays = evaluate_predictions(splits.val, splits.test, val, test)
+    metrics, arrays = evaluate_predictions(splits.val, splits.test, val, test, tta)
     if weights is None:  # re-evaluation: keep what the card says about the initial weights
         card_file = model_dir / artifacts.CARD
         weights = artifacts.read_json(card_file)["initial_weights"] if card_file.is_file() else "unknown"

@@ -164,8 +164,23 @@ def test_cli_bad_inputs_get_clear_messages(tmp_path, capsys, trained_root):
          "does not exist"),
         (["evaluate", "cnn", "--data", data, "--out", str(corrupt_root)], "could not be loaded as a Keras model"),
         (["evaluate", "cnn", "--data", data, "--out", str(tmp_path / "empty")], "model.keras is missing"),
+        (["train", "ensemble", "--data", data], "is not trained but combined from the others"),
     ]
     for argv, expected in cases:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert expected in err and "Traceback" not in err, (argv, err)
+
+
+def test_cli_evaluate_with_a_chosen_tta_reports_every_mode(tmp_path, capsys, trained_root):
+    import shutil
+
+    root = tmp_path / "artifacts"
+    shutil.copytree(trained_root / "artifacts" / "cnn_aug", root / "cnn_aug")
+    argv = ["evaluate", "cnn_aug", "--data", str(trained_root / "fer"), "--val-fraction", "0.3", "--seed", "1",
+            "--out", str(root), "--tta", "flip"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "TTA flip;" in out and all(f"TTA {mode}" in out for mode in TTA_MODES)
+    metrics = artifacts.read_json(root / "cnn_aug" / artifacts.METRICS)
+    assert metrics["tta"] == "flip" and metrics["accuracy"] == metrics["tta_effect"]["flip"]["test_accuracy"]
