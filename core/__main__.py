@@ -96,10 +96,12 @@ def cmd_ensemble(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from core.report import write_report
+    from core.artifacts import read_all_models
+    from core.report import summary_markdown, write_report
 
     for path in write_report(Path(args.artifacts), Path(args.html), Path(args.csv)):
         print(f"wrote {path}")
+    print(summary_markdown(read_all_models(Path(args.artifacts))[0]))
 
 
 def cmd_all(args) -> None:

@@ -6,9 +6,10 @@
     heatmaps, _ = cam(faces, class_index=1)   # ... or for the class you ask about
 
 The model is split at its last convolutional feature maps (inside a nested keras.applications base
-when there is one) into "pixels -> maps" and "maps -> probabilities"; the maps are weighted by the
-spatially averaged gradient of the class probability and summed, negative evidence dropped
-(Selvaraju et al., 2017). Gradients use TensorFlow; the maps may be of any float dtype (mixed precision).
+when there is one) into "pixels -> maps" and "maps -> class scores"; the maps are weighted by the
+spatially averaged gradient of the class score and summed, negative evidence dropped
+(Selvaraju et al., 2017). The score is the logit before the final softmax, as in the paper: the
+probability of a confident class saturates and its gradient vanishes. Gradients use TensorFlow; the maps may be of any float dtype (mixed precision).
 The maps are coarse at 48x48 input (CNN 6x6, VGG16 3x3, ResNet50V2 2x2) and are upsampled.
 """
 
@@ -49,17 +50,21 @@ class GradCam:
     def __init__(self, model):
         import keras
 
+        final = model.layers[-1]  # a Dense softmax layer: its logits are computed from its input
+        self.logits = isinstance(final, keras.layers.Dense) and final.activation is keras.activations.softmax
+        end = final.input if self.logits else model.output
+        self.kernel, self.bias = (final.kernel, final.bias) if self.logits else (None, None)
         base = _nested_base(model)
         if base is None:  # a plain CNN: split the model itself
             maps = last_feature_layer(model)
             self.to_maps = keras.Model(model.input, maps.output)
-            self.from_maps = keras.Model(maps.output, model.output)
+            self.from_maps = keras.Model(maps.output, end)
         else:  # pixels -> (outer layers) -> base input -> maps -> rest of base -> outer head
             maps = last_feature_layer(base)
             position = model.layers.index(base)
             before = keras.Model(model.input, model.layers[position - 1].output)
             inside = keras.Model(base.input, maps.output)
-            head = keras.Model(model.layers[position + 1].input, model.output)
+            head = keras.Model(model.layers[position + 1].input, end)
             self.to_maps = lambda x: inside(before(x))
             if maps is base.layers[-1]:  # the maps are the base's output
                 self.from_maps = head
@@ -79,12 +84,17 @@ class GradCam:
         maps = tf.convert_to_tensor(self.to_maps(pixels))
         with tf.GradientTape() as tape:
             tape.watch(maps)
-            probabilities = tf.cast(self.from_maps(maps), tf.float32)
+            output = tf.cast(self.from_maps(maps), tf.float32)
+            if self.logits:
+                scores = output @ tf.cast(self.kernel, tf.float32) + tf.cast(self.bias, tf.float32)
+                probabilities = tf.nn.softmax(scores)
+            else:
+                scores = probabilities = output
             if class_index is None:
                 targets = tf.argmax(probabilities, axis=1)
             else:
                 targets = tf.broadcast_to(tf.constant(class_index, tf.int64), [len(pixels)])
-            score = tf.reduce_sum(tf.gather(probabilities, targets, axis=1, batch_dims=1))
+            score = tf.reduce_sum(tf.gather(scores, targets, axis=1, batch_dims=1))
         gradients = tf.cast(tape.gradient(score, maps), tf.float32)
         weights = tf.reduce_mean(gradients, axis=(1, 2))  # one weight per feature map and face
         cams = tf.nn.relu(tf.einsum("nhwc,nc->nhw", tf.cast(maps, tf.float32), weights)).numpy()

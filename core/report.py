@@ -104,6 +104,30 @@ def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None
     return "\n".join(parts)
 
 
+SUMMARY_COLUMNS = ("test accuracy", "macro F1", "disgust recall", "ECE", "TTA", "epochs", "training min",
+                   "train img/s", "file MB")
+
+
+def summary_markdown(models: dict[str, ModelArtifacts]) -> str:
+    """The leaderboard's main columns as a Markdown table (what the README quotes)."""
+    board = leaderboard(models)
+    lines = ["| model | " + " | ".join(SUMMARY_COLUMNS) + " |", "| --- |" + " ---: |" * len(SUMMARY_COLUMNS)]
+    for _, row in board.iterrows():
+        cells = []
+        for column in SUMMARY_COLUMNS:
+            value = row[column]
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                cells.append("–")
+            elif column in ("test accuracy", "macro F1", "disgust recall", "ECE"):
+                cells.append(f"{value:.4f}")
+            elif isinstance(value, float):
+                cells.append(f"{value:.1f}")
+            else:
+                cells.append(str(value))
+        lines.append(f"| {row['model']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_report(root, html_path, csv_path) -> list[Path]:
     """Write the HTML report and the CSV for every readable model under ``root``."""
     models, broken = read_all_models(root)

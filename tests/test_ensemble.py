@@ -75,6 +75,8 @@ def test_the_report_holds_every_model(trained_root, tmp_path, capsys):
 
     html, csv = tmp_path / "out" / "report.html", tmp_path / "out" / "metrics.csv"
     assert main(["report", "--artifacts", str(trained_root / "artifacts"), "--html", str(html), "--csv", str(csv)]) == 0
+    printed = capsys.readouterr().out
+    assert all(f"| {name} | " in printed for name in (*TRAINED_MODELS, "ensemble"))  # the summary table
     text = html.read_text()
     titles = [artifacts.read_json(trained_root / "artifacts" / m / artifacts.CARD)["title"] for m in (*TRAINED_MODELS, "ensemble")]
     assert all(title in text for title in titles)

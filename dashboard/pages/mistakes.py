@@ -38,7 +38,10 @@ if models:
             targets = (predicted if explain == "evidence for what it said" else truth)[order].astype(np.int64)
             heatmaps, _ = explain_faces(models[name], faces, targets)
             faces = np.stack([overlay(face, heat, size=96) for face, heat in zip(faces, heatmaps)])
-            st.caption(f"Grad-CAM, {explain}: red marks the regions that raised that class's probability most.")
+            blank = int((heatmaps.max(axis=(1, 2)) == 0).sum())
+            st.caption(f"Grad-CAM, {explain}: red marks the regions that raised that class's score most."
+                       + (f" {blank} face(s) show no region raising it (a blank map, a known limit of Grad-CAM)."
+                          if blank else ""))
         except (ArtifactError, ExplainError) as error:
             st.warning(f"No Grad-CAM for this model: {error}")
     per_row = 6

@@ -100,5 +100,7 @@ for number, face in enumerate(faces, start=1):
             continue
         label = CLASS_NAMES[int(np.argmax(explained[0]))] if class_index is None else target
         column.image(overlay(face.pixels, heatmap[0]), width=168)
+        blank = "; no region raises its score here, so the map is blank (a known limit of Grad-CAM)" \
+            if heatmap[0].max() == 0 else ""
         column.caption(f"**{titles[name]}**: evidence for *{label}* "
-                       f"(p = {explained[0][CLASS_NAMES.index(label)]:.2f})")
+                       f"(p = {explained[0][CLASS_NAMES.index(label)]:.2f}){blank}")
