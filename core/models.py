@@ -69,7 +69,7 @@ REGISTRY: dict[str, ModelSpec] = {
                   "resnet50v2", augment=True, class_weighted=True, learning_rate=1e-3,
                   finetune_from="conv5_block1_preact_bn",
                   weights_file="resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-        ModelSpec("ensemble", "Ensemble of the four", "A weighted average of the four models' probabilities, the "
+        ModelSpec("ensemble", "Ensemble (weighted average)", "A weighted average of the trained models' probabilities, the "
                   "weights chosen on validation (python -m core ensemble).", "ensemble"),
     )
 }

@@ -65,7 +65,7 @@ def test_the_leaderboard_shows_each_model_with_its_initial_weights(roots, monkey
     app = run_page(roots["four"], "overview", monkeypatch)
     table = app.dataframe[0].value
     assert sorted(table["model"]) == sorted(["Custom CNN", "Custom CNN + augmentation", "VGG16 transfer",
-                                             "ResNet50V2 + class weights", "Ensemble of the four"])
+                                             "ResNet50V2 + class weights", "Ensemble (weighted average)"])
     assert set(table["initial weights"]) == {"random init", "its members'"}
     assert "random initialisation" in texts(app, "info")
     assert len(app.get("download_button")) == 2  # the CSV and the HTML report

@@ -83,7 +83,7 @@ for number, face in enumerate(faces, start=1):
 
 st.header("Why? Grad-CAM")
 st.caption("Where each model looked: the last convolutional feature maps weighted by how much they raise the "
-           "class's probability. The maps are coarse at 48x48 input (CNN 6x6, VGG16 3x3, ResNet50V2 2x2) and are "
+           "class's score (its logit before the softmax). The maps are coarse at 48x48 input (CNN 6x6, VGG16 3x3, ResNet50V2 2x2) and are "
            "smoothed up; the ensemble shows its members' maps averaged with its weights. Computed on the face "
            "itself, without test-time augmentation.")
 target = st.selectbox("Explain", ["what each model predicted", *CLASS_NAMES])
