@@ -10,7 +10,7 @@ from pathlib import Path
 from core.artifacts import ArtifactError
 from core.classes import CLASS_NAMES
 from core.data import DataError, load_dataset, make_splits, split_summary
-from core.ensemble import EnsembleError
+from core.ensemble import EnsembleError, build_ensemble
 from core.evaluate import TTA_MODES
 from core.models import TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.train import TrainConfig, TrainError, is_up_to_date
@@ -90,8 +90,6 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_ensemble(args) -> None:
-    from core.ensemble import build_ensemble
-
     build_ensemble(make_splits(load_dataset(args.data), args.val_fraction, args.seed), Path(args.out), args.members)
 
 
@@ -99,15 +97,14 @@ def cmd_report(args) -> None:
     from core.artifacts import read_all_models
     from core.report import summary_markdown, write_report
 
-    for path in write_report(Path(args.artifacts), Path(args.html), Path(args.csv)):
+    models, broken = read_all_models(Path(args.artifacts))
+    for path in write_report(models, broken, Path(args.html), Path(args.csv)):
         print(f"wrote {path}")
-    print(summary_markdown(read_all_models(Path(args.artifacts))[0]))
+    print(summary_markdown(models))
 
 
 def cmd_all(args) -> None:
     from core.train import train
-
-    from core.ensemble import build_ensemble
 
     splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
     for name in TRAINED_MODELS:

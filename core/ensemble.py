@@ -62,9 +62,9 @@ def _member_predictions(root: Path, members: list[str], splits: Splits) -> dict[
     found = {}
     for name in members:
         folder = root / name
-        if artifacts.missing_files(folder):
-            raise EnsembleError(f"Member {name} is not trained: {folder} lacks "
-                                f"{', '.join(artifacts.missing_files(folder))}. Train it first.")
+        missing = artifacts.missing_files(folder)
+        if missing:
+            raise EnsembleError(f"Member {name} is not trained: {folder} lacks {', '.join(missing)}. Train it first.")
         saved = artifacts.read_npz(folder / artifacts.PREDICTIONS)
         if "val_probabilities" not in saved:
             raise EnsembleError(f"{folder / artifacts.PREDICTIONS} has no validation probabilities: re-evaluate it "

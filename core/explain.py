@@ -9,8 +9,8 @@ The model is split at its last convolutional feature maps (inside a nested keras
 when there is one) into "pixels -> maps" and "maps -> class scores"; the maps are weighted by the
 spatially averaged gradient of the class score and summed, negative evidence dropped
 (Selvaraju et al., 2017). The score is the logit before the final softmax, as in the paper: the
-probability of a confident class saturates and its gradient vanishes. Gradients use TensorFlow; the maps may be of any float dtype (mixed precision).
-The maps are coarse at 48x48 input (CNN 6x6, VGG16 3x3, ResNet50V2 2x2) and are upsampled.
+probability of a confident class saturates and its gradient vanishes. Gradients use TensorFlow;
+the maps may be of any float dtype (mixed precision). The maps are coarse at 48x48 input (CNN 6x6, VGG16 3x3, ResNet50V2 2x2) and are upsampled.
 """
 
 from __future__ import annotations
@@ -71,8 +71,6 @@ class GradCam:
             else:
                 rest = keras.Model(maps.output, base.output)
                 self.from_maps = lambda m: head(rest(m))
-        self.layer_name = maps.name
-        self.map_shape = tuple(maps.output.shape[1:3])
 
     def __call__(self, faces, class_index=None) -> tuple[np.ndarray, np.ndarray]:
         """Heatmaps (N, 48, 48) float32 in [0, 1] and probabilities (N, 7) for faces (N, 48, 48[, 1]) or
@@ -111,10 +109,12 @@ def ensemble_heatmaps(cams: dict, weights: dict[str, float], faces, class_index=
     from core.ensemble import combine
 
     members = [name for name, weight in weights.items() if weight]
-    probabilities = combine({name: cams[name](faces)[1] for name in members}, weights)
-    targets = probabilities.argmax(axis=1) if class_index is None else class_index
-    total = sum(weights[name] * cams[name](faces, targets)[0] for name in members) / sum(weights.values())
-    return total.astype(np.float32), probabilities
+    targets = class_index
+    if targets is None:  # the ensemble's own class needs its members' probabilities first
+        targets = combine({name: cams[name](faces)[1] for name in members}, weights).argmax(axis=1)
+    explained = {name: cams[name](faces, targets) for name in members}
+    total = sum(weights[name] * explained[name][0] for name in members) / sum(weights.values())
+    return total.astype(np.float32), combine({name: explained[name][1] for name in members}, weights)
 
 
 def overlay(face, heatmap: np.ndarray, alpha: float = 0.45, size: int = 192) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The comparison to take away: a CSV of every model's scores and a self-contained HTML report.
 
+    from core.artifacts import read_all_models
     from core.report import write_report
-    write_report("artifacts", "report.html", "metrics.csv")     # or: python -m core report
+    write_report(*read_all_models("artifacts"), "report.html", "metrics.csv")   # or: python -m core report
 
 The HTML holds the leaderboard, the per-class table, and the confusion matrices, ROC curves and
 reliability diagrams as interactive Plotly figures, with plotly.js inlined: it opens offline.
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core import charts
-from core.artifacts import ArtifactError, ModelArtifacts, read_all_models
+from core.artifacts import ArtifactError, ModelArtifacts
 from core.classes import CLASS_NAMES
 
 def leaderboard(models: dict[str, ModelArtifacts]) -> pd.DataFrame:
@@ -38,6 +39,12 @@ def leaderboard(models: dict[str, ModelArtifacts]) -> pd.DataFrame:
             "train img/s": card.get("train_images_per_second"), "file MB": (card.get("file_size_bytes") or 0) / 1e6,
         })
     return pd.DataFrame(rows)
+
+
+def random_init_titles(models: dict[str, ModelArtifacts]) -> list[str]:
+    """Titles of the transfer models trained from random initialisation instead of ImageNet weights."""
+    return [m.title for m in models.values()
+            if m.card.get("initial_weights") == "none" and m.card.get("architecture") not in ("cnn", "ensemble")]
 
 
 def per_class_table(models: dict[str, ModelArtifacts]) -> pd.DataFrame:
@@ -89,8 +96,7 @@ def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None
         f"<p>Generated {html.escape(time.strftime('%Y-%m-%d %H:%M'))} from the artifact files. "
         f"Test split: {html.escape(', '.join(splits))}.</p>",
     ]
-    random_init = [m.title for m in models.values() if m.card.get("initial_weights") == "none"
-                   and m.card.get("architecture") not in ("cnn", "ensemble")]
+    random_init = random_init_titles(models)
     if random_init:
         parts.append(f"<p><b>Trained from random initialisation, not ImageNet:</b> {html.escape(', '.join(random_init))}.</p>")
     for name, reason in (broken or {}).items():
@@ -128,9 +134,8 @@ def summary_markdown(models: dict[str, ModelArtifacts]) -> str:
     return "\n".join(lines)
 
 
-def write_report(root, html_path, csv_path) -> list[Path]:
-    """Write the HTML report and the CSV for every readable model under ``root``."""
-    models, broken = read_all_models(root)
+def write_report(models: dict[str, ModelArtifacts], broken: dict[str, str], html_path, csv_path) -> list[Path]:
+    """Write the HTML report and the CSV of ``read_all_models(root)``'s models."""
     text = report_html(models, broken)
     written = []
     for path, content in ((Path(html_path), text), (Path(csv_path), comparison_csv(models))):

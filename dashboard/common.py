@@ -118,15 +118,12 @@ def predict_faces(models: dict[str, ModelArtifacts], faces: np.ndarray, tta: str
     Raises ArtifactError naming a model file that cannot be loaded.
     """
     pixels = faces[..., None].astype(np.float32)
-    cache: dict[str, np.ndarray] = {}
 
-    def single(name: str) -> np.ndarray:
-        if name not in cache:
-            mode = tta or artifacts.read_json(artifacts_root() / name / artifacts.METRICS).get("tta", "none")
-            cache[name] = predict(keras_model(name), pixels, tta=mode)
-        return cache[name]
+    def single(name: str, validated: str) -> np.ndarray:
+        return predict(keras_model(name), pixels, tta=tta or validated)
 
-    return {name: combine({m: single(m) for m in members(model)}, members(model)) if model.ensemble else single(name)
+    return {name: combine({m: single(m, model.ensemble["members_tta"][m]) for m in members(model)}, members(model))
+            if model.ensemble else single(name, model.metrics.get("tta", "none"))
             for name, model in models.items()}
 
 

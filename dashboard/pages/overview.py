@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.report import comparison_csv, leaderboard, report_html
+from core.report import comparison_csv, leaderboard, random_init_titles, report_html
 from dashboard.common import ModelArtifacts, load_models, load_shared, page_models
 
 st.title("FER-2013 model lab")
@@ -34,8 +34,7 @@ if models:
     st.caption(f"Test split: {', '.join(sorted(s for s in splits if s))}. TTA: the test-time augmentation each "
                "model's scores use, chosen on validation. Latency: float32 inference model, batch of 1, median "
                "(from `python -m core benchmark`).")
-    random_init = [m.title for m in models.values()
-                   if m.card.get("initial_weights") == "none" and m.card.get("architecture") not in ("cnn", "ensemble")]
+    random_init = random_init_titles(models)
     if random_init:
         st.info(f"Trained from random initialisation, not ImageNet: {', '.join(random_init)}.")
 
