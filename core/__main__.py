@@ -1,4 +1,4 @@
-"""Command line: ``python -m core {data,train,evaluate,ensemble,all,report,benchmark} ...`` (``--help`` on each)."""
+"""Command line: ``python -m core {data,train,evaluate,ensemble,all,report,verify,benchmark} ...`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -103,6 +103,16 @@ def cmd_report(args) -> None:
     print(summary_markdown(models))
 
 
+def cmd_verify(args) -> None:
+    from core.verify import verify_artifacts
+
+    splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed) if args.data else None
+    problems = verify_artifacts(Path(args.artifacts), splits)
+    if problems:
+        raise ArtifactError("\n".join(["the artifacts do not check out:", *problems]))
+    print("all checks passed" + ("" if splits else " (pass --data to also reload every model and re-predict the test split)"))
+
+
 def cmd_all(args) -> None:
     from core.train import train
 
@@ -162,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--html", default="fer-lab-report.html")
     report.add_argument("--csv", default="fer-lab-metrics.csv")
     report.set_defaults(run=cmd_report)
+
+    verify = commands.add_parser("verify", help="check artifacts: file sizes, metrics against predictions, and "
+                                 "with --data each model.keras reloaded to reproduce its metrics exactly")
+    _add_data_args(verify, required=False)
+    verify.add_argument("--artifacts", default="artifacts", help="artifact root to check")
+    verify.set_defaults(run=cmd_verify)
 
     bench = commands.add_parser("benchmark", help="training images/s and inference latency, float32 and mixed_bfloat16")
     bench.add_argument("--models", nargs="+", default=list(TRAINED_MODELS), help="models to measure")

@@ -103,6 +103,20 @@ def _augmentation(keras):
     ]
 
 
+def describe_augmentation(spec: ModelSpec) -> list[str]:
+    """The augmentation layers a model trains with and their settings, e.g. 'RandomFlip(mode=horizontal)'."""
+    import keras
+
+    if not spec.augment:
+        return []
+    shown = ("mode", "height_factor", "width_factor", "factor", "value_range")
+    described = []
+    for layer in _augmentation(keras):
+        config = layer.get_config()
+        described.append(f"{type(layer).__name__}(" + ", ".join(f"{k}={config[k]}" for k in shown if k in config) + ")")
+    return described
+
+
 def _conv_block(keras, x, filters: int, index: int, dropout: float):
     for j in (1, 2):
         x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"b{index}_conv{j}")(x)

@@ -27,7 +27,7 @@ from core import artifacts
 from core.classes import CLASS_NAMES, NUM_CLASSES
 from core.data import Split, Splits, class_counts, class_weights, describe_test_split, examples_per_class, load_dataset, make_splits, split_summary
 from core.evaluate import TTA_MODES, evaluate_predictions, predict
-from core.models import build_model, copy_weights, get_spec, set_base_trainable, weights_label
+from core.models import build_model, copy_weights, describe_augmentation, get_spec, set_base_trainable, weights_label
 
 WARMUP_EPOCHS = 2
 FINAL_LR_FRACTION = 0.01  # the cosine ends at this fraction of the peak rate
@@ -378,6 +378,7 @@ def export_and_evaluate(trained, name: str, state: TrainState, config: TrainConf
         "initial_weights": config.weights if config.weights in ("none", "imagenet") else Path(config.weights).name,
         "initial_weights_label": weights_label(config.weights),
         "augmentation": spec.augment,
+        "augmentation_layers": describe_augmentation(spec),
         "class_weights": ({CLASS_NAMES[c]: w for c, w in class_weights(splits.train.y).items()}
                           if spec.class_weighted else None),
         "label_smoothing": spec.label_smoothing,
