@@ -58,8 +58,8 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("cnn", "Custom CNN", "Four conv blocks with batch norm, trained from scratch.", "cnn",
                   epochs=20),
         ModelSpec("cnn_aug", "Custom CNN + augmentation",
-                  "The same CNN trained on flipped, shifted, rotated, zoomed and contrast-jittered faces.",
-                  "cnn", augment=True, epochs=35),
+                  "The same CNN trained on mirrored faces shifted by up to 10 %.",
+                  "cnn", augment=True, epochs=36),
         ModelSpec("vgg16", "VGG16 transfer", "keras.applications.VGG16 base with a new head; frozen "
                   "base first, then its top two blocks fine-tuned.", "vgg16", augment=True,
                   learning_rate=1e-4, finetune_from="block4_conv1",
@@ -92,14 +92,11 @@ def weights_label(weights: str) -> str:
 
 
 def _augmentation(keras):
-    """Label-preserving changes a face survives: mirror, small shifts, tilts, zoom, lighting."""
+    """Mirror and small shifts: label-preserving, and (measured on validation) the recipe that let the
+    CNN fit; rotation, zoom and contrast/brightness jitter on top made it underfit (README)."""
     return [
         keras.layers.RandomFlip("horizontal", name="aug_flip"),
         keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", name="aug_shift"),
-        keras.layers.RandomRotation(0.04, fill_mode="nearest", name="aug_rotate"),  # about +-14 degrees
-        keras.layers.RandomZoom(0.1, fill_mode="nearest", name="aug_zoom"),
-        keras.layers.RandomContrast(0.3, value_range=(0, 255), name="aug_contrast"),
-        keras.layers.RandomBrightness(0.15, value_range=(0, 255), name="aug_brightness"),
     ]
 
 

@@ -36,7 +36,8 @@ def leaderboard(models: dict[str, ModelArtifacts]) -> pd.DataFrame:
             "temperature": calibration.get("temperature"), "TTA": metrics.get("tta", "none"),
             "initial weights": card.get("initial_weights_label"), "parameters": card.get("parameters"),
             "epochs": card.get("epochs_run"), "training min": (card.get("wall_seconds") or 0) / 60 or None,
-            "train img/s": card.get("train_images_per_second"), "file MB": (card.get("file_size_bytes") or 0) / 1e6,
+            "train img/s": card.get("train_images_per_second"),
+            "file MB": (card.get("file_size_bytes") or 0) / 1e6 or None,  # None: the ensemble has no file
         })
     return pd.DataFrame(rows)
 
@@ -126,6 +127,8 @@ def summary_markdown(models: dict[str, ModelArtifacts]) -> str:
                 cells.append("–")
             elif column in ("test accuracy", "macro F1", "disgust recall", "ECE"):
                 cells.append(f"{value:.4f}")
+            elif column == "epochs":
+                cells.append(f"{value:.0f}")  # a float column where the ensemble has none
             elif isinstance(value, float):
                 cells.append(f"{value:.1f}")
             else:

@@ -26,7 +26,8 @@ def test_gradcam_of_a_saved_model(trained_root, name):
     others = [cam(FACES, class_index=c)[0] for c in range(7)]
     assert max(np.abs(others[0] - other).max() for other in others[1:]) > 1e-3  # the class matters
     single, _ = cam(FACES[0])
-    np.testing.assert_allclose(single[0], heatmaps[0], atol=1e-5)
+    # one face alone or in a batch: oneDNN picks other kernels, float32 round-off up to ~4e-4 in ResNet50V2
+    np.testing.assert_allclose(single[0], heatmaps[0], atol=1e-3)
     assert overlay(FACES[0], heatmaps[0]).shape == (192, 192, 3)
 
 
