@@ -71,6 +71,14 @@ def test_the_leaderboard_shows_each_model_with_its_initial_weights(roots, monkey
     assert len(app.get("download_button")) == 2  # the CSV and the HTML report
 
 
+def test_the_overview_names_the_models_not_trained_yet(roots, monkeypatch):
+    info = texts(run_page(roots["one"], "overview", monkeypatch), "info")
+    assert "Not trained yet: Custom CNN + augmentation, VGG16 transfer, ResNet50V2 + class weights." in info
+    assert "python -m core all" in info
+    for which in ("four", "broken"):  # the broken ones are named by their warnings instead
+        assert "Not trained yet" not in texts(run_page(roots[which], "overview", monkeypatch), "info")
+
+
 def test_the_sidebar_choice_narrows_every_page(roots, monkeypatch):
     monkeypatch.setenv("FER_LAB_ARTIFACTS", str(roots["four"]))
     app = AppTest.from_file(APP, default_timeout=180)

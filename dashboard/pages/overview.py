@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from core.report import comparison_csv, leaderboard, random_init_titles, report_html
-from dashboard.common import ModelArtifacts, load_models, load_shared, page_models
+from core.models import REGISTRY, TRAINED_MODELS
+from dashboard.common import TRAIN_HINT, ModelArtifacts, load_models, load_shared, page_models
 
 st.title("FER-2013 model lab")
 st.caption("Facial-expression classifiers trained on FER-2013, compared on the same test split. "
@@ -37,6 +38,10 @@ if models:
     random_init = random_init_titles(models)
     if random_init:
         st.info(f"Trained from random initialisation, not ImageNet: {', '.join(random_init)}.")
+    all_models, broken = load_models()
+    untrained = [REGISTRY[name].title for name in TRAINED_MODELS if name not in all_models and name not in broken]
+    if untrained:
+        st.info(f"Not trained yet: {', '.join(untrained)}. {TRAIN_HINT}")
 
     effects = {m.title: {mode: e["test_accuracy"] for mode, e in m.metrics["tta_effect"].items()}
                for m in models.values() if m.metrics.get("tta_effect") and not m.ensemble}
@@ -50,7 +55,6 @@ if models:
         st.caption("Accuracy with the probabilities averaged over: the face alone, the face and its mirror image, "
                    "and those two each shifted by 2 pixels four ways. Validation picks; test only measures.")
 
-    all_models, broken = load_models()
     stamp = tuple(sorted((n, m.card.get("trained_at"), m.metrics["accuracy"]) for n, m in models.items()))
     csv_text, html_text = downloads(models, broken, stamp)
     left, right = st.columns(2)
