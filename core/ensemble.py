@@ -58,7 +58,8 @@ def choose_weights(y_val, val_probabilities: dict[str, np.ndarray], step: float 
     return best
 
 
-def _member_predictions(root: Path, members: list[str], splits: Splits) -> dict[str, dict]:
+def member_predictions(root: Path, members: list[str], splits: Splits) -> dict[str, dict]:
+    """Each member's predictions.npz, checked to be complete and made on these validation and test images."""
     found = {}
     for name in members:
         folder = root / name
@@ -82,7 +83,7 @@ def build_ensemble(splits: Splits, root, members: list[str] | None = None, log=p
     members = list(members or TRAINED_MODELS)
     if len(members) < 2:
         raise EnsembleError("An ensemble needs at least two members.")
-    saved = _member_predictions(root, members, splits)
+    saved = member_predictions(root, members, splits)
     started = time.perf_counter()
     weights = choose_weights(splits.val.y, {name: saved[name]["val_probabilities"] for name in members})
     val = combine({name: saved[name]["val_probabilities"] for name in members}, weights)

@@ -66,11 +66,14 @@ def reproduction_problems(model: artifacts.ModelArtifacts, folder, splits, root)
         network = artifacts.load_model(Path(folder) / artifacts.MODEL)
         probabilities = predict(network, splits.test.x, tta=model.metrics.get("tta", "none"))
     else:
-        from core.ensemble import combine
+        from core.ensemble import EnsembleError, combine, member_predictions
 
-        members = {name: artifacts.read_npz(Path(root) / name / artifacts.PREDICTIONS)["probabilities"]
-                   for name, weight in model.ensemble["members"].items() if weight}
-        probabilities = combine(members, model.ensemble["members"])
+        weights = model.ensemble["members"]
+        try:
+            saved = member_predictions(Path(root), [name for name, weight in weights.items() if weight], splits)
+        except EnsembleError as error:
+            return [f"{model.name}: {error}"]
+        probabilities = combine({name: member["probabilities"] for name, member in saved.items()}, weights)
     problems = _metric_differences(model.name, model.metrics, compute_metrics(splits.test.y, probabilities),
                                    "re-predicting the test split")
     changed = int(np.sum(probabilities.argmax(1) != model.predictions["probabilities"].argmax(1)))

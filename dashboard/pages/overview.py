@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core.report import comparison_csv, leaderboard, random_init_titles, report_html
 from core.models import REGISTRY, TRAINED_MODELS
+from core.report import comparison_csv, leaderboard, random_init_titles, report_html
 from dashboard.common import TRAIN_HINT, ModelArtifacts, load_models, load_shared, page_models
 
 st.title("FER-2013 model lab")
