@@ -12,6 +12,9 @@ from core.classes import CLASS_NAMES
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
+PHASE_LABELS = {"finetune": "fine-tuning", "reweighted": "class weights on"}
+
+
 def model_colour(name: str) -> str:
     """One colour per model, the same on every page and in the report (by registry position)."""
     return PALETTE[model_order(name)[0] % len(PALETTE)]
@@ -29,8 +32,9 @@ def class_distribution(summary: dict) -> go.Figure:
     return figure
 
 
-def training_curves(histories: dict, colours: dict, titles: dict) -> go.Figure:
-    """Loss, accuracy and learning rate per epoch; training dashed, validation solid, best epoch starred."""
+def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: dict) -> go.Figure:
+    """Loss, accuracy and learning rate per epoch; training dotted, validation solid, the kept epoch
+    starred, and a dashed line where a model's training phase changed (fine-tuning, class weights on)."""
     figure = make_subplots(rows=1, cols=3, subplot_titles=("loss", "accuracy", "learning rate"))
     for name, history in histories.items():
         colour, title = colours[name], titles[name]
@@ -39,13 +43,17 @@ def training_curves(histories: dict, colours: dict, titles: dict) -> go.Figure:
                                name=f"{title} train", legendgroup=name, showlegend=col == 1, row=1, col=col)
             figure.add_scatter(x=history["epoch"], y=history[f"val_{column}"], mode="lines", line=dict(color=colour),
                                name=f"{title} val", legendgroup=name, showlegend=col == 1, row=1, col=col)
-        best = history.loc[history["val_accuracy"].idxmax()]
-        figure.add_scatter(x=[best["epoch"]], y=[best["val_accuracy"]], mode="markers",
-                           marker=dict(symbol="star", size=14, color=colour), name=f"{title} best epoch",
+        kept = history[history["epoch"] == kept_epochs[name]]
+        figure.add_scatter(x=kept["epoch"], y=kept["val_accuracy"], mode="markers",
+                           marker=dict(symbol="star", size=14, color=colour), name=f"{title} kept epoch",
                            legendgroup=name, showlegend=False, row=1, col=2,
-                           hovertemplate=f"{title}: best epoch %{{x}}, val accuracy %{{y:.4f}}<extra></extra>")
+                           hovertemplate=f"{title}: kept epoch %{{x}}, val accuracy %{{y:.4f}}<extra></extra>")
         figure.add_scatter(x=history["epoch"], y=history["learning_rate"], mode="lines+markers", line=dict(color=colour),
                            name=f"{title} lr", legendgroup=name, showlegend=False, row=1, col=3)
+        changes = history[history["phase"] != history["phase"].shift()].iloc[1:]
+        for epoch, phase in zip(changes["epoch"], changes["phase"]):
+            figure.add_vline(x=epoch - 0.5, line=dict(color=colour, dash="dash", width=1),
+                             annotation_text=PHASE_LABELS.get(phase, phase), annotation_position="top left")
     figure.update_yaxes(type="log", row=1, col=3)
     figure.update_xaxes(title_text="epoch")
     figure.update_layout(height=420, margin=dict(t=40), legend=dict(orientation="h", y=-0.25))

@@ -40,6 +40,7 @@ class ModelSpec:
     architecture: str  # "cnn", "vgg16", "resnet50v2" or "ensemble" (no network of its own)
     augment: bool = False
     class_weighted: bool = False
+    class_weights_from_epoch: int = 0  # deferred re-weighting: unweighted epochs before the weights switch on
     default_weights: str = "none"  # "none", "imagenet" or a file path
     epochs: int = 30  # the budget the cosine learning-rate schedule spans
     batch_size: int = 64
@@ -65,8 +66,10 @@ REGISTRY: dict[str, ModelSpec] = {
                   learning_rate=1e-4, finetune_from="block4_conv1",
                   weights_file="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
         ModelSpec("resnet50v2", "ResNet50V2 + class weights", "keras.applications.ResNet50V2 trained "
-                  "with balanced class weights for the rare classes (disgust is 1.5 % of the data).",
-                  "resnet50v2", augment=True, class_weighted=True, learning_rate=1e-3,
+                  "unweighted, then with balanced class weights for the rare classes (disgust is 1.5 % of the "
+                  "data) over its last four epochs (deferred re-weighting).",
+                  "resnet50v2", augment=True, class_weighted=True, class_weights_from_epoch=16, epochs=20,
+                  learning_rate=1e-3,
                   finetune_from="conv5_block1_preact_bn",
                   weights_file="resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
         ModelSpec("ensemble", "Ensemble (weighted average)", "A weighted average of the trained models' probabilities, the "

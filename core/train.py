@@ -7,6 +7,8 @@ Each epoch ends with a checkpoint (model, optimizer, schedule state) in ``<out>/
 ``resume=True`` continues from it, so an interruption costs at most the epoch in progress.
 The learning rate warms up for two epochs, then follows a cosine down to a hundredth over the epoch
 budget. Validation alone picks the kept weights and stops a run that has stopped improving.
+A model with deferred class weights (``class_weights_from_epoch``) trains unweighted first, so that the
+features form on the natural class mix, then weighted; its kept weights come from after the switch.
 """
 
 from __future__ import annotations
@@ -252,10 +254,18 @@ def scheduled_learning_rate(epoch: int, epochs: int, peak: float) -> float:
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
-def _phase_for(epoch: int, pretrained: bool, head_epochs: int) -> str:
-    if not pretrained:
-        return "full"
-    return "head" if epoch < head_epochs else "finetune"
+def _phase_for(epoch: int, pretrained: bool, spec) -> str:
+    """'head' (frozen pretrained base), then 'finetune' (pretrained) or 'full' (random init), then
+    'reweighted' from the spec's ``class_weights_from_epoch`` when class weights are deferred."""
+    if pretrained and epoch < spec.head_epochs:
+        return "head"
+    if spec.class_weighted and 0 < spec.class_weights_from_epoch <= epoch:
+        return "reweighted"
+    return "finetune" if pretrained else "full"
+
+
+def _class_weighted_at(epoch: int, spec) -> bool:
+    return spec.class_weighted and epoch >= spec.class_weights_from_epoch
 
 
 def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
@@ -295,7 +305,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
             keras.utils.set_random_seed(config.seed)
             model = build_model(spec.name, weights=config.weights)
             state = TrainState(learning_rate=config.learning_rate, config=asdict(config))
-            state.phase = _phase_for(0, pretrained, spec.head_epochs)
+            state.phase = _phase_for(0, pretrained, spec)
             set_base_trainable(model, spec, state.phase)
             compile_model(model, state.learning_rate, spec.label_smoothing)
 
@@ -306,14 +316,18 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
     log(f"Training {spec.name}: {len(splits.train)} training, {len(splits.val)} validation images; "
         f"{precision}; weights {weights_label(config.weights)}; {replicas} replica(s); up to {config.epochs} epochs.")
 
+    last_phase = _phase_for(config.epochs - 1, pretrained, spec)
     while state.epoch < config.epochs and not state.stopped_early:
-        phase = _phase_for(state.epoch, pretrained, spec.head_epochs)
-        if phase != state.phase:  # frozen head done: unfreeze the top of the base
+        phase = _phase_for(state.epoch, pretrained, spec)
+        if phase != state.phase:
             state.phase, state.epochs_since_best = phase, 0
-            with scope:
-                set_base_trainable(model, spec, phase)
-                compile_model(model, state.learning_rate, spec.label_smoothing)
-        peak = config.learning_rate * (FINETUNE_LR_FACTOR if phase == "finetune" else 1.0)
+            if phase == "reweighted":  # weights kept from before the switch would undo it: choose anew
+                state.best_val_accuracy = -1.0
+            else:  # frozen head done: unfreeze the top of the base
+                with scope:
+                    set_base_trainable(model, spec, phase)
+                    compile_model(model, state.learning_rate, spec.label_smoothing)
+        peak = config.learning_rate * (FINETUNE_LR_FACTOR if pretrained and phase != "head" else 1.0)
         state.learning_rate = scheduled_learning_rate(state.epoch, config.epochs, peak)
         model.optimizer.learning_rate.assign(state.learning_rate)
         keras.utils.set_random_seed(config.seed + state.epoch)  # same shuffling when resumed
@@ -321,7 +335,8 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
         started = time.perf_counter()
         result = model.fit(splits.train.x, y_train, batch_size=config.batch_size, epochs=state.epoch + 1,
                            initial_epoch=state.epoch, validation_data=(splits.val.x, y_val),
-                           class_weight=weights_by_class, callbacks=[progress], verbose=0, shuffle=True)
+                           class_weight=weights_by_class if _class_weighted_at(state.epoch, spec) else None,
+                           callbacks=[progress], verbose=0, shuffle=True)
         seconds = time.perf_counter() - started
         logs = {key: float(values[-1]) for key, values in result.history.items()}
         state.epoch += 1
@@ -337,7 +352,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
             artifacts.save_keras_weights(model, checkpoints / "best.weights.h5")
         else:
             state.epochs_since_best += 1
-        if phase != "head" and state.epochs_since_best >= STOP_PATIENCE:
+        if phase == last_phase and state.epochs_since_best >= STOP_PATIENCE:
             state.stopped_early = True
         _save_checkpoint(model, state, checkpoints)
         if sys.stdout.isatty():
@@ -381,6 +396,7 @@ def export_and_evaluate(trained, name: str, state: TrainState, config: TrainConf
         "augmentation_layers": describe_augmentation(spec),
         "class_weights": ({CLASS_NAMES[c]: w for c, w in class_weights(splits.train.y).items()}
                           if spec.class_weighted else None),
+        "class_weights_from_epoch": spec.class_weights_from_epoch if spec.class_weighted else None,
         "label_smoothing": spec.label_smoothing,
         "epochs_run": state.epoch,
         "epochs_max": config.epochs,

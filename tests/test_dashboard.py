@@ -208,3 +208,20 @@ def test_mistakes_page_overlays_gradcam(roots, monkeypatch, model):
     assert not app.exception and not app.warning
     assert "Grad-CAM, evidence for the true class" in texts(app, "caption")
     assert len(app.get("image")) > 0
+
+
+def test_training_curves_star_the_kept_epoch_and_mark_where_class_weights_switch_on():
+    import pandas as pd
+
+    from core import charts
+
+    history = pd.DataFrame({"epoch": [1, 2, 3, 4], "phase": ["full", "full", "reweighted", "reweighted"],
+                            "loss": [1.8, 1.5, 1.6, 1.5], "accuracy": [0.3, 0.5, 0.5, 0.55],
+                            "val_loss": [1.7, 1.4, 1.5, 1.45], "val_accuracy": [0.35, 0.60, 0.55, 0.57],
+                            "learning_rate": [1e-3, 1e-3, 5e-4, 1e-4], "seconds": [1.0] * 4})
+    figure = charts.training_curves({"resnet50v2": history}, {"resnet50v2": "#000"}, {"resnet50v2": "ResNet"},
+                                    {"resnet50v2": 4})
+    star = next(trace for trace in figure.data if trace.name == "ResNet kept epoch")
+    assert list(star.x) == [4] and list(star.y) == [0.57]  # not epoch 2, the best before the switch
+    assert [shape.x0 for shape in figure.layout.shapes] == [2.5] * 3  # one line on each of the three panels
+    assert {a.text for a in figure.layout.annotations} >= {"class weights on"}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import math
 import zipfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from core import artifacts
 from core.__main__ import main
-from core.data import load_dataset, make_splits
+from core.data import class_weights, load_dataset, make_splits
 from core.evaluate import TTA_MODES, predict
 from core.models import REGISTRY, TRAINED_MODELS, WeightsUnavailable, build_model, set_base_trainable
 from core.train import TrainConfig, TrainError, scheduled_learning_rate, train
@@ -92,6 +93,34 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path):
     assert [m.split()[1] for m in messages if m.startswith("epoch")] == ["2/3", "3/3"]
     history = (tmp_path / "out" / "cnn" / artifacts.HISTORY).read_text().splitlines()
     assert [row.split(",")[0] for row in history[1:]] == ["1", "2", "3"]
+
+
+def test_deferred_class_weights_switch_on_late_and_the_kept_weights_come_from_after_the_switch(tmp_path, monkeypatch):
+    import keras
+
+    import core.train
+    from core import models
+
+    data = write_folder(tmp_path / "fer")
+    splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
+    monkeypatch.setitem(models.REGISTRY, "cnn", replace(models.REGISTRY["cnn"], class_weighted=True,
+                                                        class_weights_from_epoch=2))
+    monkeypatch.setattr(core.train, "STOP_PATIENCE", 0)  # stop as soon as early stopping is allowed
+    class_weight_per_epoch = []
+    fit = keras.Model.fit
+
+    def recording_fit(self, *args, **kwargs):
+        class_weight_per_epoch.append(kwargs.get("class_weight"))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", recording_fit)
+    card = train(TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=4, batch_size=16),
+                 splits=splits, log=lambda *_: None)
+    assert class_weight_per_epoch[:2] == [None, None] and class_weight_per_epoch[2] == class_weights(splits.train.y)
+    history = (tmp_path / "out" / "cnn" / artifacts.HISTORY).read_text().splitlines()
+    phases = [dict(zip(history[0].split(","), row.split(",")))["phase"] for row in history[1:]]
+    assert phases == ["full", "full", "reweighted"]  # no early stop before the switch, the first one after it
+    assert card["stopped_early"] and card["best_epoch"] == 3 and card["class_weights_from_epoch"] == 2
 
 
 def test_the_learning_rate_warms_up_then_follows_a_cosine():

@@ -12,11 +12,13 @@ for name in set(chosen_models) - set(models):
     st.caption(f"{chosen_models[name].title} is not trained (it combines other models), so it has no curves.")
 if models:
     st.plotly_chart(charts.training_curves({n: m.history for n, m in models.items()},
-                                           {n: colour(n) for n in models}, {n: m.title for n, m in models.items()}),
+                                           {n: colour(n) for n in models}, {n: m.title for n, m in models.items()},
+                                           {n: m.card.get("best_epoch") for n, m in models.items()}),
                     width="stretch")
-    st.caption("Dotted: training; solid: validation; star: the best validation epoch, whose weights were kept. "
-               "The learning rate warms up, then follows a cosine over the epoch budget; validation alone chose the "
-               "kept epoch and early stopping.")
+    st.caption("Dotted: training; solid: validation; star: the epoch whose weights were kept, the best on "
+               "validation (after the switch, for a model whose class weights switch on late: the weights from "
+               "before it would undo them). Dashed lines: a change of phase. The learning rate warms up, then "
+               "follows a cosine over the epoch budget; validation alone chose the kept epoch and early stopping.")
     cols = st.columns(len(models))
     for col, (name, model) in zip(cols, models.items()):
         card = model.card
