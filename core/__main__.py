@@ -41,7 +41,8 @@ def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
     return TrainConfig(model=model, data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
                        learning_rate=args.lr, weights=args.weights, seed=args.seed, val_fraction=args.val_fraction,
                        precision=args.precision, resume=args.resume if resume is None else resume,
-                       restart=args.restart, limit=args.limit)
+                       restart=args.restart, limit=args.limit,
+                       class_weights_from_epoch=getattr(args, "class_weights_from_epoch", None))
 
 
 def cmd_data(args) -> None:
@@ -144,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("model", help=f"one of: {', '.join(TRAINED_MODELS)}")
     _add_data_args(train)
     _add_train_args(train)
+    train.add_argument("--class-weights-from", type=int, metavar="EPOCH", dest="class_weights_from_epoch",
+                       help="class-weighted models: train unweighted for the first EPOCH epochs, then weighted "
+                            "(0: weighted throughout; default: the registry's)")
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a trained model's model.keras on the test split "

@@ -29,7 +29,7 @@ from core import artifacts
 from core.classes import CLASS_NAMES, NUM_CLASSES
 from core.data import Split, Splits, class_counts, class_weights, describe_test_split, examples_per_class, load_dataset, make_splits, split_summary
 from core.evaluate import TTA_MODES, evaluate_predictions, predict
-from core.models import build_model, copy_weights, describe_augmentation, get_spec, set_base_trainable, weights_label
+from core.models import TRAINED_MODELS, build_model, copy_weights, describe_augmentation, get_spec, set_base_trainable, weights_label
 
 WARMUP_EPOCHS = 2
 FINAL_LR_FRACTION = 0.01  # the cosine ends at this fraction of the peak rate
@@ -57,6 +57,7 @@ class TrainConfig:
     resume: bool = False
     restart: bool = False
     limit: int | None = None  # train on the first N training images only (smoke tests)
+    class_weights_from_epoch: int | None = None  # class-weighted models: epochs before the weights switch on
 
 
 @dataclass
@@ -235,6 +236,8 @@ def resolved_config(config: TrainConfig) -> TrainConfig:
         batch_size=config.batch_size or spec.batch_size,
         learning_rate=config.learning_rate or spec.learning_rate,
         weights=config.weights or spec.default_weights,
+        class_weights_from_epoch=(spec.class_weights_from_epoch if config.class_weights_from_epoch is None
+                                  else config.class_weights_from_epoch) if spec.class_weighted else None,
     )
 
 
@@ -254,26 +257,26 @@ def scheduled_learning_rate(epoch: int, epochs: int, peak: float) -> float:
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
-def _phase_for(epoch: int, pretrained: bool, spec) -> str:
+def _phase_for(epoch: int, pretrained: bool, head_epochs: int, weights_from: int | None) -> str:
     """'head' (frozen pretrained base), then 'finetune' (pretrained) or 'full' (random init), then
-    'reweighted' from the spec's ``class_weights_from_epoch`` when class weights are deferred."""
-    if pretrained and epoch < spec.head_epochs:
+    'reweighted' from epoch ``weights_from`` on when class weights are deferred."""
+    if pretrained and epoch < head_epochs:
         return "head"
-    if spec.class_weighted and 0 < spec.class_weights_from_epoch <= epoch:
+    if weights_from and weights_from <= epoch:
         return "reweighted"
     return "finetune" if pretrained else "full"
-
-
-def _class_weighted_at(epoch: int, spec) -> bool:
-    return spec.class_weighted and epoch >= spec.class_weights_from_epoch
 
 
 def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
     """Train, export, evaluate and write every artifact of one model. Returns its card."""
     import keras
 
-    config = resolved_config(config)
     spec = get_spec(config.model)
+    if config.class_weights_from_epoch is not None and not spec.class_weighted:
+        weighted = ", ".join(name for name in TRAINED_MODELS if get_spec(name).class_weighted)
+        raise TrainError(f"{spec.name} trains without class weights; --class-weights-from applies to: {weighted}.")
+    config = resolved_config(config)
+    weights_from = config.class_weights_from_epoch
     root = Path(config.out)
     model_dir = root / spec.name
     _check_writable(model_dir)
@@ -305,7 +308,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
             keras.utils.set_random_seed(config.seed)
             model = build_model(spec.name, weights=config.weights)
             state = TrainState(learning_rate=config.learning_rate, config=asdict(config))
-            state.phase = _phase_for(0, pretrained, spec)
+            state.phase = _phase_for(0, pretrained, spec.head_epochs, weights_from)
             set_base_trainable(model, spec, state.phase)
             compile_model(model, state.learning_rate, spec.label_smoothing)
 
@@ -316,9 +319,9 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
     log(f"Training {spec.name}: {len(splits.train)} training, {len(splits.val)} validation images; "
         f"{precision}; weights {weights_label(config.weights)}; {replicas} replica(s); up to {config.epochs} epochs.")
 
-    last_phase = _phase_for(config.epochs - 1, pretrained, spec)
+    last_phase = _phase_for(config.epochs - 1, pretrained, spec.head_epochs, weights_from)
     while state.epoch < config.epochs and not state.stopped_early:
-        phase = _phase_for(state.epoch, pretrained, spec)
+        phase = _phase_for(state.epoch, pretrained, spec.head_epochs, weights_from)
         if phase != state.phase:
             state.phase, state.epochs_since_best = phase, 0
             if phase == "reweighted":  # weights kept from before the switch would undo it: choose anew
@@ -335,7 +338,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
         started = time.perf_counter()
         result = model.fit(splits.train.x, y_train, batch_size=config.batch_size, epochs=state.epoch + 1,
                            initial_epoch=state.epoch, validation_data=(splits.val.x, y_val),
-                           class_weight=weights_by_class if _class_weighted_at(state.epoch, spec) else None,
+                           class_weight=weights_by_class if state.epoch >= (weights_from or 0) else None,
                            callbacks=[progress], verbose=0, shuffle=True)
         seconds = time.perf_counter() - started
         logs = {key: float(values[-1]) for key, values in result.history.items()}
@@ -396,7 +399,7 @@ def export_and_evaluate(trained, name: str, state: TrainState, config: TrainConf
         "augmentation_layers": describe_augmentation(spec),
         "class_weights": ({CLASS_NAMES[c]: w for c, w in class_weights(splits.train.y).items()}
                           if spec.class_weighted else None),
-        "class_weights_from_epoch": spec.class_weights_from_epoch if spec.class_weighted else None,
+        "class_weights_from_epoch": config.class_weights_from_epoch,
         "label_smoothing": spec.label_smoothing,
         "epochs_run": state.epoch,
         "epochs_max": config.epochs,

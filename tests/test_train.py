@@ -103,8 +103,7 @@ def test_deferred_class_weights_switch_on_late_and_the_kept_weights_come_from_af
 
     data = write_folder(tmp_path / "fer")
     splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
-    monkeypatch.setitem(models.REGISTRY, "cnn", replace(models.REGISTRY["cnn"], class_weighted=True,
-                                                        class_weights_from_epoch=2))
+    monkeypatch.setitem(models.REGISTRY, "cnn", replace(models.REGISTRY["cnn"], class_weighted=True))
     monkeypatch.setattr(core.train, "STOP_PATIENCE", 0)  # stop as soon as early stopping is allowed
     class_weight_per_epoch = []
     fit = keras.Model.fit
@@ -114,8 +113,8 @@ def test_deferred_class_weights_switch_on_late_and_the_kept_weights_come_from_af
         return fit(self, *args, **kwargs)
 
     monkeypatch.setattr(keras.Model, "fit", recording_fit)
-    card = train(TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=4, batch_size=16),
-                 splits=splits, log=lambda *_: None)
+    card = train(TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=4, batch_size=16,
+                             class_weights_from_epoch=2), splits=splits, log=lambda *_: None)
     assert class_weight_per_epoch[:2] == [None, None] and class_weight_per_epoch[2] == class_weights(splits.train.y)
     history = (tmp_path / "out" / "cnn" / artifacts.HISTORY).read_text().splitlines()
     phases = [dict(zip(history[0].split(","), row.split(",")))["phase"] for row in history[1:]]
@@ -196,6 +195,7 @@ def test_cli_bad_inputs_get_clear_messages(tmp_path, capsys, trained_root):
         (["evaluate", "cnn", "--data", data, "--out", str(corrupt_root)], "could not be loaded as a Keras model"),
         (["evaluate", "cnn", "--data", data, "--out", str(tmp_path / "empty")], "model.keras is missing"),
         (["train", "ensemble", "--data", data], "is not trained but combined from the others"),
+        (["train", "cnn", "--data", data, "--class-weights-from", "3"], "cnn trains without class weights"),
     ]
     for argv, expected in cases:
         assert main(argv) == 2, argv
