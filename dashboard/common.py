@@ -18,7 +18,7 @@ from core.ensemble import combine
 from core.evaluate import predict
 from core.explain import GradCam, ensemble_heatmaps
 
-# (file under pages/, title, icon, section): the navigation, the benchmark and the tests read this one list.
+# (file under views/, title, icon, section): the navigation, the benchmark and the tests read this one list.
 PAGES = (
     ("overview", "Overview", ":material/leaderboard:", "Compare"),
     ("data", "Data", ":material/dataset:", "Compare"),
