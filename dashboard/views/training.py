@@ -22,6 +22,6 @@ if models:
     cols = st.columns(len(models))
     for col, (name, model) in zip(cols, models.items()):
         card = model.card
-        col.metric(model.title, f"best epoch {card.get('best_epoch')}", f"of {card.get('epochs_run')} run", delta_color="off")
+        col.metric(model.title, f"kept epoch {card.get('best_epoch')}", f"of {card.get('epochs_run')} run", delta_color="off")
         col.caption(f"{(card.get('wall_seconds') or 0) / 60:.1f} min, {card.get('train_images_per_second')} img/s, "
                     f"{card.get('dtype_policy')}, {card.get('initial_weights_label')}")
