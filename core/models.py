@@ -61,9 +61,10 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("cnn_aug", "Custom CNN + augmentation",
                   "The same CNN trained on mirrored faces shifted by up to 10 %.",
                   "cnn", augment=True, epochs=36),
-        ModelSpec("vgg16", "VGG16 transfer", "keras.applications.VGG16 base with a new head; frozen "
-                  "base first, then its top two blocks fine-tuned.", "vgg16", augment=True,
-                  learning_rate=1e-4, finetune_from="block4_conv1",
+        ModelSpec("vgg16", "VGG16 transfer", "keras.applications.VGG16 base with a new head. With ImageNet "
+                  "weights the base is frozen first, then its top two blocks fine-tuned; from random init all of "
+                  "it trains.", "vgg16", augment=True,
+                  epochs=16, learning_rate=1e-4, finetune_from="block4_conv1",
                   weights_file="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
         ModelSpec("resnet50v2", "ResNet50V2 + class weights", "keras.applications.ResNet50V2 trained "
                   "unweighted, then with balanced class weights for the rare classes (disgust is 1.5 % of the "
