@@ -44,8 +44,9 @@ def server(trained_root):
     process = subprocess.Popen(
         # the `streamlit` script, as the README runs it: unlike `python -m streamlit` it does not put the
         # repository on sys.path, so app.py must make `core` importable itself
-        [str(Path(sys.executable).with_name("streamlit")), "run", str(ROOT / "dashboard" / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        [str(Path(sys.executable).with_name("streamlit")), "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
