@@ -7,12 +7,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `core` and `dash
 
 import streamlit as st  # noqa: E402
 
-from dashboard.common import PAGES, load_models, model_picker  # noqa: E402
+from dashboard.common import PAGES, load_models, model_picker, view_path  # noqa: E402
 
 st.set_page_config(page_title="FER-2013 model lab", page_icon=":material/mood:", layout="wide")
 sections: dict[str, list] = {}
 for file, title, icon, section in PAGES:
-    sections.setdefault(section, []).append(st.Page(f"views/{file}.py", title=title, icon=icon, default=file == "overview"))
+    sections.setdefault(section, []).append(st.Page(view_path(file), title=title, icon=icon, default=file == "overview"))
 navigation = st.navigation(sections)
 model_picker(load_models()[0])
 navigation.run()

@@ -18,7 +18,7 @@ import numpy as np
 from core import artifacts
 from core.explain import GradCam
 from core.faces import DETECTORS, find_faces, read_photo
-from dashboard.common import PAGES
+from dashboard.common import PAGES, view_path
 
 APP = str(Path(__file__).resolve().parent / "app.py")
 
@@ -30,12 +30,12 @@ def page_switch_ms(repeats: int) -> dict:
     app.run()
     files = [file for file, *_ in PAGES]
     for page in files:  # first visit fills the caches
-        app.switch_page(f"views/{page}.py").run()
+        app.switch_page(view_path(page)).run()
     times = {page: [] for page in files}
     for _ in range(repeats):
         for page in files:
             started = time.perf_counter()
-            app.switch_page(f"views/{page}.py").run()
+            app.switch_page(view_path(page)).run()
             times[page].append((time.perf_counter() - started) * 1000)
     return {page: round(statistics.median(values), 1) for page, values in times.items()}
 

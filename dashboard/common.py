@@ -34,6 +34,11 @@ TRAIN_HINT = ("Train models with `python -m core all --data PATH/TO/fer2013` (se
               "their files appear in `artifacts/` and here.")
 
 
+def view_path(file: str) -> str:
+    """A page's script, relative to app.py, as st.Page and AppTest.switch_page take it."""
+    return f"views/{file}.py"
+
+
 def artifacts_root() -> Path:
     """The artifact folder: $FER_LAB_ARTIFACTS, or the repository's artifacts/."""
     return Path(os.environ.get("FER_LAB_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))

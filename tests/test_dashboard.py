@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from dashboard.common import PAGES as PAGE_TABLE
+from dashboard.common import PAGES as PAGE_TABLE, view_path
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = [file for file, *_ in PAGE_TABLE]
@@ -23,7 +23,7 @@ def run_page(root: Path, page: str, monkeypatch) -> AppTest:
     monkeypatch.setenv("FER_LAB_ARTIFACTS", str(root))
     app = AppTest.from_file(APP, default_timeout=180)
     app.run()
-    app.switch_page(f"views/{page}.py")
+    app.switch_page(view_path(page))
     app.run()
     return app
 
@@ -84,7 +84,7 @@ def test_the_sidebar_choice_narrows_every_page(roots, monkeypatch):
     app = AppTest.from_file(APP, default_timeout=180)
     app.run()
     app.sidebar.multiselect[0].set_value(["cnn", "vgg16"]).run()
-    app.switch_page("views/overview.py").run()
+    app.switch_page(view_path("overview")).run()
     assert sorted(app.dataframe[0].value["model"]) == ["Custom CNN", "VGG16 transfer"]
 
 
