@@ -42,7 +42,8 @@ def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
                        learning_rate=args.lr, weights=args.weights, seed=args.seed, val_fraction=args.val_fraction,
                        precision=args.precision, resume=args.resume if resume is None else resume,
                        restart=args.restart, limit=args.limit,
-                       class_weights_from_epoch=getattr(args, "class_weights_from_epoch", None))
+                       class_weights_from_epoch=getattr(args, "class_weights_from_epoch", None),
+                       continue_from=getattr(args, "continue_from", None))
 
 
 def cmd_data(args) -> None:
@@ -148,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--class-weights-from", type=int, metavar="EPOCH", dest="class_weights_from_epoch",
                        help="class-weighted models: train unweighted for the first EPOCH epochs, then weighted "
                             "(0: weighted throughout; default: the registry's)")
+    train.add_argument("--continue-from", metavar="FOLDER",
+                       help="start from a finished model folder (e.g. artifacts/vgg16) and train --epochs more with "
+                            "a fresh warm-up and cosine; its history and timings carry on")
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a trained model's model.keras on the test split "

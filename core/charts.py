@@ -32,9 +32,11 @@ def class_distribution(summary: dict) -> go.Figure:
     return figure
 
 
-def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: dict) -> go.Figure:
+def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: dict,
+                    restart_epochs: dict | None = None) -> go.Figure:
     """Loss, accuracy and learning rate per epoch; training dotted, validation solid, the kept epoch
-    starred, and a dashed line where a model's training phase changed (fine-tuning, class weights on)."""
+    starred, and a dashed line where a model's training phase changed (fine-tuning, class weights on) or,
+    after the epoch in ``restart_epochs``, a continued run's warm restart began."""
     figure = make_subplots(rows=1, cols=3, subplot_titles=("loss", "accuracy", "learning rate"))
     for name, history in histories.items():
         colour, title = colours[name], titles[name]
@@ -51,9 +53,12 @@ def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: d
         figure.add_scatter(x=history["epoch"], y=history["learning_rate"], mode="lines+markers", line=dict(color=colour),
                            name=f"{title} lr", legendgroup=name, showlegend=False, row=1, col=3)
         changes = history[history["phase"] != history["phase"].shift()].iloc[1:]
-        for epoch, phase in zip(changes["epoch"], changes["phase"]):
+        marks = [(epoch, PHASE_LABELS.get(phase, phase)) for epoch, phase in zip(changes["epoch"], changes["phase"])]
+        if (restart_epochs or {}).get(name):
+            marks.append((restart_epochs[name] + 1, "warm restart"))
+        for epoch, label in marks:
             figure.add_vline(x=epoch - 0.5, line=dict(color=colour, dash="dash", width=1),
-                             annotation_text=PHASE_LABELS.get(phase, phase), annotation_position="top left")
+                             annotation_text=label, annotation_position="top left")
     figure.update_yaxes(type="log", row=1, col=3)
     figure.update_xaxes(title_text="epoch")
     figure.update_layout(height=420, margin=dict(t=40), legend=dict(orientation="h", y=-0.25))

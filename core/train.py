@@ -9,6 +9,8 @@ The learning rate warms up for two epochs, then follows a cosine down to a hundr
 budget. Validation alone picks the kept weights and stops a run that has stopped improving.
 A model with deferred class weights (``class_weights_from_epoch``) trains unweighted first, so that the
 features form on the natural class mix, then weighted; its kept weights come from after the switch.
+``continue_from`` starts from a finished model's folder instead of new weights and trains ``epochs`` more
+with a fresh warm-up and cosine (a warm restart); history, timings and the kept epoch carry on from it.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class TrainConfig:
     restart: bool = False
     limit: int | None = None  # train on the first N training images only (smoke tests)
     class_weights_from_epoch: int | None = None  # class-weighted models: epochs before the weights switch on
+    continue_from: str | None = None  # a finished model folder to train on from; epochs then counts the extra ones
 
 
 @dataclass
@@ -75,6 +78,12 @@ class TrainState:
     train_images: int = 0
     history: list = field(default_factory=list)
     config: dict = field(default_factory=dict)
+    continued_from: dict | None = None  # the finished run this one carries on (folder, epochs, its card's command)
+
+    @property
+    def first_epoch(self) -> int:
+        """Epochs done before this run's schedule began: 0, or those of the run it continues."""
+        return self.continued_from["epochs"] if self.continued_from else 0
 
 
 # --- machine set-up -----------------------------------------------------------------------------
@@ -257,6 +266,31 @@ def scheduled_learning_rate(epoch: int, epochs: int, peak: float) -> float:
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
+def _continue_finished_run(folder: str, name: str, train_images: int):
+    """The weights and a TrainState carrying on the finished run in ``folder`` (model.keras, card, history)."""
+    import pandas as pd
+
+    folder = Path(folder)
+    if (checkpoint_dir(folder) / "state.json").is_file():
+        raise TrainError(f"{folder} holds an unfinished run: finish it with --resume before continuing from it.")
+    missing = [f for f in (artifacts.MODEL, artifacts.CARD, artifacts.HISTORY) if not (folder / f).is_file()]
+    if missing:
+        raise TrainError(f"--continue-from needs a finished model folder; {folder} lacks {', '.join(missing)}.")
+    card = artifacts.read_json(folder / artifacts.CARD)
+    if card.get("model") != name:
+        raise TrainError(f"{folder} holds '{card.get('model')}', not '{name}'.")
+    model = build_model(name, weights="none")
+    copy_weights(artifacts.load_model(folder / artifacts.MODEL), model)
+    history = pd.read_csv(folder / artifacts.HISTORY).to_dict("records")
+    state = TrainState(epoch=card["epochs_run"], best_val_accuracy=card["best_val_accuracy"],
+                       best_epoch=card["best_epoch"], train_seconds=card["training_seconds"],
+                       train_images=card["epochs_run"] * train_images, history=history,
+                       continued_from={"folder": str(folder), "epochs": card["epochs_run"],
+                                       "best_epoch": card["best_epoch"], "trained_at": card.get("trained_at"),
+                                       "command": card.get("command")})
+    return model, state, card["initial_weights"]
+
+
 def _phase_for(epoch: int, pretrained: bool, head_epochs: int, weights_from: int | None) -> str:
     """'head' (frozen pretrained base), then 'finetune' (pretrained) or 'full' (random init), then
     'reweighted' from epoch ``weights_from`` on when class weights are deferred."""
@@ -275,6 +309,8 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
     if config.class_weights_from_epoch is not None and not spec.class_weighted:
         weighted = ", ".join(name for name in TRAINED_MODELS if get_spec(name).class_weighted)
         raise TrainError(f"{spec.name} trains without class weights; --class-weights-from applies to: {weighted}.")
+    if config.continue_from and not config.epochs:
+        raise TrainError("--continue-from needs --epochs: how many more epochs to train.")
     config = resolved_config(config)
     weights_from = config.class_weights_from_epoch
     root = Path(config.out)
@@ -298,29 +334,43 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
 
     precision = choose_precision(config.precision)
     keras.mixed_precision.set_dtype_policy(precision)
-    pretrained = config.weights != "none"
     scope, replicas = distribution_scope()
     with scope:
         if has_checkpoint:
             model, state = _load_checkpoint(checkpoints)
             log(f"Resuming {spec.name} after epoch {state.epoch} (best val accuracy {state.best_val_accuracy:.4f}).")
+        elif config.continue_from:
+            model, state, weights = _continue_finished_run(config.continue_from, spec.name, len(splits.train))
+            config = replace(config, weights=weights)  # the continued run's initial weights, for phases and card
+            state.learning_rate, state.config = config.learning_rate, asdict(config)
+            state.phase = _phase_for(state.epoch, weights != "none", spec.head_epochs, weights_from)
+            set_base_trainable(model, spec, state.phase)
+            compile_model(model, state.learning_rate, spec.label_smoothing)
+            model.optimizer.build(model.trainable_variables)  # saved with the weights, as after an epoch
+            artifacts.save_keras_weights(model, checkpoints / "best.weights.h5")  # kept unless an epoch beats it
+            log(f"Continuing {spec.name} from {config.continue_from} after epoch {state.epoch} "
+                f"(best val accuracy {state.best_val_accuracy:.4f}, epoch {state.best_epoch}).")
         else:
             keras.utils.set_random_seed(config.seed)
             model = build_model(spec.name, weights=config.weights)
             state = TrainState(learning_rate=config.learning_rate, config=asdict(config))
-            state.phase = _phase_for(0, pretrained, spec.head_epochs, weights_from)
+            state.phase = _phase_for(0, config.weights != "none", spec.head_epochs, weights_from)
             set_base_trainable(model, spec, state.phase)
             compile_model(model, state.learning_rate, spec.label_smoothing)
 
+    if has_checkpoint and state.continued_from:
+        config = replace(config, weights=state.config["weights"])
+    pretrained = config.weights != "none"
+    last_epoch = state.first_epoch + config.epochs
     y_train = np.eye(NUM_CLASSES, dtype=np.float32)[splits.train.y]
     y_val = np.eye(NUM_CLASSES, dtype=np.float32)[splits.val.y]
     weights_by_class = class_weights(splits.train.y) if spec.class_weighted else None
     steps = int(np.ceil(len(splits.train) / config.batch_size))
     log(f"Training {spec.name}: {len(splits.train)} training, {len(splits.val)} validation images; "
-        f"{precision}; weights {weights_label(config.weights)}; {replicas} replica(s); up to {config.epochs} epochs.")
+        f"{precision}; weights {weights_label(config.weights)}; {replicas} replica(s); up to {last_epoch} epochs.")
 
-    last_phase = _phase_for(config.epochs - 1, pretrained, spec.head_epochs, weights_from)
-    while state.epoch < config.epochs and not state.stopped_early:
+    last_phase = _phase_for(last_epoch - 1, pretrained, spec.head_epochs, weights_from)
+    while state.epoch < last_epoch and not state.stopped_early:
         phase = _phase_for(state.epoch, pretrained, spec.head_epochs, weights_from)
         if phase != state.phase:
             state.phase, state.epochs_since_best = phase, 0
@@ -331,10 +381,10 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
                     set_base_trainable(model, spec, phase)
                     compile_model(model, state.learning_rate, spec.label_smoothing)
         peak = config.learning_rate * (FINETUNE_LR_FACTOR if pretrained and phase != "head" else 1.0)
-        state.learning_rate = scheduled_learning_rate(state.epoch, config.epochs, peak)
+        state.learning_rate = scheduled_learning_rate(state.epoch - state.first_epoch, config.epochs, peak)
         model.optimizer.learning_rate.assign(state.learning_rate)
         keras.utils.set_random_seed(config.seed + state.epoch)  # same shuffling when resumed
-        progress = make_progress_bar(state.epoch, config.epochs, steps, [h["seconds"] for h in state.history])
+        progress = make_progress_bar(state.epoch, last_epoch, steps, [h["seconds"] for h in state.history])
         started = time.perf_counter()
         result = model.fit(splits.train.x, y_train, batch_size=config.batch_size, epochs=state.epoch + 1,
                            initial_epoch=state.epoch, validation_data=(splits.val.x, y_val),
@@ -360,7 +410,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
         _save_checkpoint(model, state, checkpoints)
         if sys.stdout.isatty():
             sys.stdout.write("\r")
-        log(f"epoch {state.epoch}/{config.epochs} [{phase}] loss {logs['loss']:.4f} acc {logs['accuracy']:.4f} "
+        log(f"epoch {state.epoch}/{last_epoch} [{phase}] loss {logs['loss']:.4f} acc {logs['accuracy']:.4f} "
             f"val_loss {logs['val_loss']:.4f} val_acc {logs['val_accuracy']:.4f} lr {state.learning_rate:.2e} "
             f"{seconds:.0f}s{'  *best' if improved else ''}{'  (stopping early)' if state.stopped_early else ''}")
 
@@ -402,7 +452,8 @@ def export_and_evaluate(trained, name: str, state: TrainState, config: TrainConf
         "class_weights_from_epoch": config.class_weights_from_epoch,
         "label_smoothing": spec.label_smoothing,
         "epochs_run": state.epoch,
-        "epochs_max": config.epochs,
+        "epochs_max": state.first_epoch + config.epochs,
+        "continued_from": state.continued_from,
         "best_epoch": state.best_epoch,
         "best_val_accuracy": state.best_val_accuracy,
         "stopped_early": state.stopped_early,

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from core import artifacts
 from dashboard.common import PAGES as PAGE_TABLE, view_path
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -210,6 +211,15 @@ def test_mistakes_page_overlays_gradcam(roots, monkeypatch, model):
     assert len(app.get("image")) > 0
 
 
+def test_the_training_page_says_where_a_continued_run_restarted(roots, tmp_path, monkeypatch):
+    root = tmp_path / "continued"
+    shutil.copytree(roots["one"], root)
+    card = artifacts.read_json(root / "cnn" / artifacts.CARD)
+    artifacts.write_json(root / "cnn" / artifacts.CARD, {**card, "continued_from": {"folder": "artifacts/cnn", "epochs": 1}})
+    assert "warm restart after epoch 1" in texts(run_page(root, "training", monkeypatch), "caption")
+    assert "warm restart after" not in texts(run_page(roots["one"], "training", monkeypatch), "caption")
+
+
 def test_training_curves_star_the_kept_epoch_and_mark_where_class_weights_switch_on():
     import pandas as pd
 
@@ -225,3 +235,8 @@ def test_training_curves_star_the_kept_epoch_and_mark_where_class_weights_switch
     assert list(star.x) == [4] and list(star.y) == [0.57]  # not epoch 2, the best before the switch
     assert [shape.x0 for shape in figure.layout.shapes] == [2.5] * 3  # one line on each of the three panels
     assert {a.text for a in figure.layout.annotations} >= {"class weights on"}
+
+    restarted = charts.training_curves({"vgg16": history.assign(phase="full")}, {"vgg16": "#000"}, {"vgg16": "VGG"},
+                                       {"vgg16": 4}, {"vgg16": 2})
+    assert [shape.x0 for shape in restarted.layout.shapes] == [2.5] * 3
+    assert {a.text for a in restarted.layout.annotations} >= {"warm restart"}

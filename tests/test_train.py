@@ -95,6 +95,40 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path):
     assert [row.split(",")[0] for row in history[1:]] == ["1", "2", "3"]
 
 
+def test_a_finished_run_continues_with_a_warm_restart_and_its_history_carries_on(tmp_path):
+    data = write_folder(tmp_path / "fer")
+    splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
+    first = train(TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "first"), epochs=2, batch_size=16),
+                  splits=splits, log=lambda *_: None)
+    finished = tmp_path / "first" / "cnn"
+    config = TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "more"), epochs=2, batch_size=16,
+                         learning_rate=5e-4, continue_from=str(finished))
+    with pytest.raises(TrainError, match="holds 'cnn', not 'cnn_aug'"):
+        train(replace(config, model="cnn_aug"), splits=splits, log=lambda *_: None)
+    with pytest.raises(TrainError, match="needs --epochs"):
+        train(replace(config, epochs=None), splits=splits, log=lambda *_: None)
+
+    def stop_after_first_new_epoch(message):
+        if message.startswith("epoch 3/4"):
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(config, splits=splits, log=stop_after_first_new_epoch)
+    messages = []
+    card = train(replace(config, resume=True), splits=splits, log=messages.append)
+    assert messages[0].startswith("Resuming cnn after epoch 3")
+    assert [m.split()[1] for m in messages if m.startswith("epoch")] == ["4/4"]
+    history = artifacts.read_model_artifacts(tmp_path / "more" / "cnn").history
+    assert history["epoch"].tolist() == [1, 2, 3, 4]
+    assert history["learning_rate"].tolist()[2:] == pytest.approx([5e-4 / 3, 2 * 5e-4 / 3])  # warm-up anew
+    assert history.iloc[:2].to_dict("records") == artifacts.read_model_artifacts(finished).history.to_dict("records")
+    assert card["epochs_run"] == 4 and card["epochs_max"] == 4 and card["learning_rate"] == 5e-4
+    assert card["continued_from"]["folder"] == str(finished) and card["continued_from"]["epochs"] == 2
+    assert card["continued_from"]["command"] == first["command"]
+    assert card["training_seconds"] > first["training_seconds"] and card["initial_weights"] == "none"
+    assert card["best_epoch"] in (first["best_epoch"], 3, 4)  # the earlier kept weights stay unless beaten
+
+
 def test_deferred_class_weights_switch_on_late_and_the_kept_weights_come_from_after_the_switch(tmp_path, monkeypatch):
     import keras
 
