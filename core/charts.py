@@ -53,12 +53,13 @@ def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: d
         figure.add_scatter(x=history["epoch"], y=history["learning_rate"], mode="lines+markers", line=dict(color=colour),
                            name=f"{title} lr", legendgroup=name, showlegend=False, row=1, col=3)
         changes = history[history["phase"] != history["phase"].shift()].iloc[1:]
-        marks = [(epoch, PHASE_LABELS.get(phase, phase)) for epoch, phase in zip(changes["epoch"], changes["phase"])]
-        if (restart_epochs or {}).get(name):
-            marks.append((restart_epochs[name] + 1, "warm restart"))
-        for epoch, label in marks:
+        marks = [(epoch, PHASE_LABELS.get(phase, phase), "top left")
+                 for epoch, phase in zip(changes["epoch"], changes["phase"])]
+        if (restart_epochs or {}).get(name):  # labelled on the right, so as not to cover a phase change's
+            marks.append((restart_epochs[name] + 1, "warm restart", "top right"))
+        for epoch, label, position in marks:
             figure.add_vline(x=epoch - 0.5, line=dict(color=colour, dash="dash", width=1),
-                             annotation_text=label, annotation_position="top left")
+                             annotation_text=label, annotation_position=position)
     figure.update_yaxes(type="log", row=1, col=3)
     figure.update_xaxes(title_text="epoch")
     figure.update_layout(height=420, margin=dict(t=40), legend=dict(orientation="h", y=-0.25))
