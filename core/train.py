@@ -268,20 +268,19 @@ def scheduled_learning_rate(epoch: int, epochs: int, peak: float) -> float:
 
 def _continue_finished_run(folder: str, name: str, train_images: int):
     """The weights and a TrainState carrying on the finished run in ``folder`` (model.keras, card, history)."""
-    import pandas as pd
-
     folder = Path(folder)
     if (checkpoint_dir(folder) / "state.json").is_file():
         raise TrainError(f"{folder} holds an unfinished run: finish it with --resume before continuing from it.")
-    missing = [f for f in (artifacts.MODEL, artifacts.CARD, artifacts.HISTORY) if not (folder / f).is_file()]
-    if missing:
-        raise TrainError(f"--continue-from needs a finished model folder; {folder} lacks {', '.join(missing)}.")
-    card = artifacts.read_json(folder / artifacts.CARD)
+    try:
+        finished = artifacts.read_model_artifacts(folder)
+    except artifacts.ArtifactError as error:
+        raise TrainError(f"--continue-from needs a finished model folder; {folder}: {error}.") from error
+    card = finished.card
     if card.get("model") != name:
         raise TrainError(f"{folder} holds '{card.get('model')}', not '{name}'.")
     model = build_model(name, weights="none")
     copy_weights(artifacts.load_model(folder / artifacts.MODEL), model)
-    history = pd.read_csv(folder / artifacts.HISTORY).to_dict("records")
+    history = finished.history.to_dict("records")
     state = TrainState(epoch=card["epochs_run"], best_val_accuracy=card["best_val_accuracy"],
                        best_epoch=card["best_epoch"], train_seconds=card["training_seconds"],
                        train_images=card["epochs_run"] * train_images, history=history,

@@ -107,6 +107,8 @@ def test_a_finished_run_continues_with_a_warm_restart_and_its_history_carries_on
         train(replace(config, model="cnn_aug"), splits=splits, log=lambda *_: None)
     with pytest.raises(TrainError, match="needs --epochs"):
         train(replace(config, epochs=None), splits=splits, log=lambda *_: None)
+    with pytest.raises(TrainError, match="needs a finished model folder.*missing model.keras"):
+        train(replace(config, continue_from=str(tmp_path / "first")), splits=splits, log=lambda *_: None)
 
     def stop_after_first_new_epoch(message):
         if message.startswith("epoch 3/4"):
