@@ -35,7 +35,7 @@ def class_distribution(summary: dict) -> go.Figure:
 def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: dict,
                     restart_epochs: dict | None = None) -> go.Figure:
     """Loss, accuracy and learning rate per epoch; training dotted, validation solid, the kept epoch
-    starred, and a dashed line where a model's training phase changed (fine-tuning, class weights on) or,
+    starred, and a dashed line where a model's training phase changed (fine-tuning, class weights on or off) or,
     after the epoch in ``restart_epochs``, a continued run's warm restart began."""
     figure = make_subplots(rows=1, cols=3, subplot_titles=("loss", "accuracy", "learning rate"))
     for name, history in histories.items():
@@ -52,9 +52,10 @@ def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: d
                            hovertemplate=f"{title}: kept epoch %{{x}}, val accuracy %{{y:.4f}}<extra></extra>")
         figure.add_scatter(x=history["epoch"], y=history["learning_rate"], mode="lines+markers", line=dict(color=colour),
                            name=f"{title} lr", legendgroup=name, showlegend=False, row=1, col=3)
-        changes = history[history["phase"] != history["phase"].shift()].iloc[1:]
-        marks = [(epoch, PHASE_LABELS.get(phase, phase), "top left")
-                 for epoch, phase in zip(changes["epoch"], changes["phase"])]
+        previous = history["phase"].shift()
+        changes = history[history["phase"] != previous].iloc[1:]
+        marks = [(epoch, "class weights off" if before == "reweighted" else PHASE_LABELS.get(phase, phase), "top left")
+                 for epoch, phase, before in zip(changes["epoch"], changes["phase"], previous[changes.index])]
         if (restart_epochs or {}).get(name):  # labelled on the right, so as not to cover a phase change's
             marks.append((restart_epochs[name] + 1, "warm restart", "top right"))
         for epoch, label, position in marks:

@@ -240,3 +240,11 @@ def test_training_curves_star_the_kept_epoch_and_mark_where_class_weights_switch
                                        {"vgg16": 4}, {"vgg16": 2})
     assert [shape.x0 for shape in restarted.layout.shapes] == [2.5] * 3
     assert {a.text for a in restarted.layout.annotations} >= {"warm restart"}
+
+    # a continued run trains unweighted again before its own late switch: each change is named
+    continued = pd.concat([history, history.assign(epoch=history["epoch"] + 4)], ignore_index=True)
+    figure = charts.training_curves({"resnet50v2": continued}, {"resnet50v2": "#000"}, {"resnet50v2": "ResNet"},
+                                    {"resnet50v2": 8}, {"resnet50v2": 4})
+    lines = {(a.x, a.text) for a in figure.layout.annotations if a.text not in ("loss", "accuracy", "learning rate")}
+    assert lines == {(2.5, "class weights on"), (4.5, "class weights off"), (4.5, "warm restart"),
+                     (6.5, "class weights on")}
