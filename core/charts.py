@@ -38,6 +38,7 @@ def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: d
     starred, and a dashed line where a model's training phase changed (fine-tuning, class weights on or off) or,
     after the epoch in ``restart_epochs``, a continued run's warm restart began."""
     figure = make_subplots(rows=1, cols=3, subplot_titles=("loss", "accuracy", "learning rate"))
+    marks = []  # (epoch, label, colour) of each dashed line
     for name, history in histories.items():
         colour, title = colours[name], titles[name]
         for column, col in (("loss", 1), ("accuracy", 2)):
@@ -54,13 +55,13 @@ def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: d
                            name=f"{title} lr", legendgroup=name, showlegend=False, row=1, col=3)
         previous = history["phase"].shift()
         changes = history[history["phase"] != previous].iloc[1:]
-        marks = [(epoch, "class weights off" if before == "reweighted" else PHASE_LABELS.get(phase, phase), "top left")
-                 for epoch, phase, before in zip(changes["epoch"], changes["phase"], previous[changes.index])]
-        if (restart_epochs or {}).get(name):  # labelled on the right, so as not to cover a phase change's
-            marks.append((restart_epochs[name] + 1, "warm restart", "top right"))
-        for epoch, label, position in marks:
-            figure.add_vline(x=epoch - 0.5, line=dict(color=colour, dash="dash", width=1),
-                             annotation_text=label, annotation_position=position)
+        marks += [(epoch, "class weights off" if before == "reweighted" else PHASE_LABELS.get(phase, phase), colour)
+                  for epoch, phase, before in zip(changes["epoch"], changes["phase"], previous[changes.index])]
+        if (restart_epochs or {}).get(name):
+            marks.append((restart_epochs[name] + 1, "warm restart", colour))
+    for row, (epoch, label, colour) in enumerate(sorted(marks)):  # a row of text each, in the line's colour
+        figure.add_vline(x=epoch - 0.5, line=dict(color=colour, dash="dash", width=1), annotation_text=label,
+                         annotation_position="top right", annotation=dict(yshift=-14 * row, font=dict(color=colour, size=11)))
     figure.update_yaxes(type="log", row=1, col=3)
     figure.update_xaxes(title_text="epoch")
     figure.update_layout(height=420, margin=dict(t=40), legend=dict(orientation="h", y=-0.25))

@@ -248,3 +248,5 @@ def test_training_curves_star_the_kept_epoch_and_mark_where_class_weights_switch
     lines = {(a.x, a.text) for a in figure.layout.annotations if a.text not in ("loss", "accuracy", "learning rate")}
     assert lines == {(2.5, "class weights on"), (4.5, "class weights off"), (4.5, "warm restart"),
                      (6.5, "class weights on")}
+    rows = {a.text: a.yshift for a in figure.layout.annotations if a.x == 4.5}
+    assert rows["class weights off"] != rows["warm restart"]  # two labels on one line: stacked, not overprinted

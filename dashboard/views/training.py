@@ -24,9 +24,10 @@ if models:
                     width="stretch")
     st.caption("Dotted: training; solid: validation; star: the epoch whose weights were kept, the best on "
                "validation (after the switch, for a model whose class weights switch on late: the weights from "
-               "before it would undo them). Dashed lines: a change of phase. The learning rate warms up, then "
-               "follows a cosine over the epoch budget; a run continued from a finished one starts a new warm-up and "
-               "cosine (a warm restart). Validation alone chose the kept epoch and early stopping.")
+               "before it would undo them). Dashed lines, labelled in the model's colour: a change of phase or a "
+               "warm restart. The learning rate warms up, then follows a cosine over the epoch budget; a run "
+               "continued from a finished one starts a new warm-up and cosine (a warm restart). Validation alone "
+               "chose the kept epoch and early stopping.")
     cols = st.columns(len(models))
     for col, (name, model) in zip(cols, models.items()):
         card = model.card
