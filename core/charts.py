@@ -15,6 +15,11 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 PHASE_LABELS = {"finetune": "fine-tuning", "reweighted": "class weights on"}
 
 
+def phase_change_label(before: str, after: str) -> str:
+    """What a change of training phase did: leaving the class-weighted phase switches the weights off."""
+    return "class weights off" if before == "reweighted" else PHASE_LABELS.get(after, after)
+
+
 def model_colour(name: str) -> str:
     """One colour per model, the same on every page and in the report (by registry position)."""
     return PALETTE[model_order(name)[0] % len(PALETTE)]
@@ -55,8 +60,8 @@ def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: d
                            name=f"{title} lr", legendgroup=name, showlegend=False, row=1, col=3)
         previous = history["phase"].shift()
         changes = history[history["phase"] != previous].iloc[1:]
-        marks += [(epoch, "class weights off" if before == "reweighted" else PHASE_LABELS.get(phase, phase), colour)
-                  for epoch, phase, before in zip(changes["epoch"], changes["phase"], previous[changes.index])]
+        marks += [(epoch, phase_change_label(before, after), colour)
+                  for epoch, before, after in zip(changes["epoch"], previous[changes.index], changes["phase"])]
         if (restart_epochs or {}).get(name):
             marks.append((restart_epochs[name] + 1, "warm restart", colour))
     for row, (epoch, label, colour) in enumerate(sorted(marks)):  # a row of text each, in the line's colour
