@@ -26,6 +26,7 @@ if models:
     table = table.drop(columns="model").rename(columns={"title": "model"}).sort_values("test accuracy", ascending=False)
     number = st.column_config.NumberColumn
     st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "model": st.column_config.TextColumn(pinned=True),  # stays in view when the wide table scrolls
         "test accuracy": st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1),
         **{c: number(format="%.4f") for c in ("macro F1", "weighted F1", "macro ROC AUC", "ECE", "ECE after temperature")},
         "disgust recall": number(format="%.3f"), "temperature": number(format="%.2f"), "file MB": number(format="%.1f"),
