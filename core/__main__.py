@@ -35,6 +35,9 @@ def _add_train_args(parser):
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
     parser.add_argument("--restart", action="store_true", help="discard an interrupted run and start over")
     parser.add_argument("--limit", type=int, help="use only the first N training images (quick trials)")
+    parser.add_argument("--patience", type=int, metavar="EPOCHS",
+                        help="stop after this many epochs without a better validation accuracy (default 8); a long "
+                             "warm restart, whose high rate costs accuracy at first, needs more")
 
 
 def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
@@ -43,7 +46,7 @@ def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
                        precision=args.precision, resume=args.resume if resume is None else resume,
                        restart=args.restart, limit=args.limit,
                        class_weights_from_epoch=getattr(args, "class_weights_from_epoch", None),
-                       continue_from=getattr(args, "continue_from", None))
+                       continue_from=getattr(args, "continue_from", None), patience=args.patience)
 
 
 def cmd_data(args) -> None:

@@ -61,6 +61,7 @@ class TrainConfig:
     limit: int | None = None  # train on the first N training images only (smoke tests)
     class_weights_from_epoch: int | None = None  # class-weighted models: epochs before the weights switch on
     continue_from: str | None = None  # a finished model folder to train on from; epochs then counts the extra ones
+    patience: int | None = None  # epochs without a better val accuracy before stopping (None: STOP_PATIENCE)
 
 
 @dataclass
@@ -245,6 +246,7 @@ def resolved_config(config: TrainConfig) -> TrainConfig:
         batch_size=config.batch_size or spec.batch_size,
         learning_rate=config.learning_rate or spec.learning_rate,
         weights=config.weights or spec.default_weights,
+        patience=STOP_PATIENCE if config.patience is None else config.patience,
         class_weights_from_epoch=(spec.class_weights_from_epoch if config.class_weights_from_epoch is None
                                   else config.class_weights_from_epoch) if spec.class_weighted else None,
     )
@@ -404,7 +406,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
             artifacts.save_keras_weights(model, checkpoints / "best.weights.h5")
         else:
             state.epochs_since_best += 1
-        if phase == last_phase and state.epochs_since_best >= STOP_PATIENCE:
+        if phase == last_phase and state.epochs_since_best >= config.patience:
             state.stopped_early = True
         _save_checkpoint(model, state, checkpoints)
         if sys.stdout.isatty():

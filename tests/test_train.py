@@ -134,13 +134,11 @@ def test_a_finished_run_continues_with_a_warm_restart_and_its_history_carries_on
 def test_deferred_class_weights_switch_on_late_and_the_kept_weights_come_from_after_the_switch(tmp_path, monkeypatch):
     import keras
 
-    import core.train
     from core import models
 
     data = write_folder(tmp_path / "fer")
     splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
     monkeypatch.setitem(models.REGISTRY, "cnn", replace(models.REGISTRY["cnn"], class_weighted=True))
-    monkeypatch.setattr(core.train, "STOP_PATIENCE", 0)  # stop as soon as early stopping is allowed
     class_weight_per_epoch = []
     fit = keras.Model.fit
 
@@ -150,7 +148,7 @@ def test_deferred_class_weights_switch_on_late_and_the_kept_weights_come_from_af
 
     monkeypatch.setattr(keras.Model, "fit", recording_fit)
     card = train(TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=4, batch_size=16,
-                             class_weights_from_epoch=2), splits=splits, log=lambda *_: None)
+                             class_weights_from_epoch=2, patience=0), splits=splits, log=lambda *_: None)
     assert class_weight_per_epoch[:2] == [None, None] and class_weight_per_epoch[2] == class_weights(splits.train.y)
     history = (tmp_path / "out" / "cnn" / artifacts.HISTORY).read_text().splitlines()
     phases = [dict(zip(history[0].split(","), row.split(",")))["phase"] for row in history[1:]]
