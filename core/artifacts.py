@@ -170,6 +170,13 @@ def read_model_artifacts(folder) -> ModelArtifacts:
     return ModelArtifacts(folder.name, card.get("title", folder.name), metrics, card, history, predictions, ensemble)
 
 
+def warm_restarts(history: pd.DataFrame) -> list[int]:
+    """The epochs after which a continued run's warm restart began: where the learning rate, having
+    fallen, rises again (a new warm-up). Every level of a chain of continuations shows."""
+    rate, epochs = history["learning_rate"].to_numpy(), history["epoch"].to_numpy()
+    return [int(epochs[i]) for i in range(1, len(rate) - 1) if rate[i - 1] > rate[i] < rate[i + 1]]
+
+
 def model_order(name: str) -> tuple:
     """Registry order first, then any other folder by name."""
     names = list(REGISTRY)

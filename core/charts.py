@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.artifacts import model_order
+from core.artifacts import model_order, warm_restarts
 from core.classes import CLASS_NAMES
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -37,13 +39,25 @@ def class_distribution(summary: dict) -> go.Figure:
     return figure
 
 
-def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: dict,
-                    restart_epochs: dict | None = None) -> go.Figure:
+def training_events(history) -> dict[int, str]:
+    """What changed after each epoch where something did, e.g. {20: "class weights off, warm restart"}: a change
+    of phase (fine-tuning, class weights on or off) or a continued run's warm restart."""
+    events: dict[int, list[str]] = {}
+    previous = history["phase"].shift()
+    changes = history[history["phase"] != previous].iloc[1:]
+    for epoch, before, after in zip(changes["epoch"], previous[changes.index], changes["phase"]):
+        events.setdefault(int(epoch) - 1, []).append(phase_change_label(before, after))
+    for epoch in warm_restarts(history):
+        events.setdefault(epoch, []).append("warm restart")
+    return {epoch: ", ".join(labels) for epoch, labels in sorted(events.items())}
+
+
+def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: dict) -> go.Figure:
     """Loss, accuracy and learning rate per epoch; training dotted, validation solid, the kept epoch
-    starred, and a dashed line where a model's training phase changed (fine-tuning, class weights on or off) or,
-    after the epoch in ``restart_epochs``, a continued run's warm restart began."""
+    starred, and a dashed line after each epoch in ``training_events``, with a marker above the accuracy
+    panel whose hover text says what changed (text labels on the plot crowd out the curves)."""
     figure = make_subplots(rows=1, cols=3, subplot_titles=("loss", "accuracy", "learning rate"))
-    marks = []  # (epoch, label, colour) of each dashed line
+    markers_at = Counter()  # markers already at an x, so that a second model's marker sits below the first
     for name, history in histories.items():
         colour, title = colours[name], titles[name]
         for column, col in (("loss", 1), ("accuracy", 2)):
@@ -58,15 +72,13 @@ def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: d
                            hovertemplate=f"{title}: kept epoch %{{x}}, val accuracy %{{y:.4f}}<extra></extra>")
         figure.add_scatter(x=history["epoch"], y=history["learning_rate"], mode="lines+markers", line=dict(color=colour),
                            name=f"{title} lr", legendgroup=name, showlegend=False, row=1, col=3)
-        previous = history["phase"].shift()
-        changes = history[history["phase"] != previous].iloc[1:]
-        marks += [(epoch, phase_change_label(before, after), colour)
-                  for epoch, before, after in zip(changes["epoch"], previous[changes.index], changes["phase"])]
-        if (restart_epochs or {}).get(name):
-            marks.append((restart_epochs[name] + 1, "warm restart", colour))
-    for row, (epoch, label, colour) in enumerate(sorted(marks)):  # a row of text each, in the line's colour
-        figure.add_vline(x=epoch - 0.5, line=dict(color=colour, dash="dash", width=1), annotation_text=label,
-                         annotation_position="top right", annotation=dict(yshift=-14 * row, font=dict(color=colour, size=11)))
+        for epoch, label in training_events(history).items():
+            x = epoch + 0.5
+            figure.add_vline(x=x, line=dict(color=colour, dash="dash", width=1))
+            figure.add_annotation(x=x, y=1, xref="x2", yref="y2 domain", yanchor="bottom", text="▼", showarrow=False,
+                                  yshift=-12 * markers_at[x], font=dict(color=colour, size=11),
+                                  hovertext=f"{title}, after epoch {epoch}: {label}")
+            markers_at[x] += 1
     figure.update_yaxes(type="log", row=1, col=3)
     figure.update_xaxes(title_text="epoch")
     figure.update_layout(height=420, margin=dict(t=40), legend=dict(orientation="h", y=-0.25))

@@ -211,16 +211,21 @@ def test_mistakes_page_overlays_gradcam(roots, monkeypatch, model):
     assert len(app.get("image")) > 0
 
 
-def test_the_training_page_says_where_a_continued_run_restarted(roots, tmp_path, monkeypatch):
+def test_the_training_page_says_where_each_warm_restart_of_a_continued_run_began(roots, tmp_path, monkeypatch):
+    import pandas as pd
+
     root = tmp_path / "continued"
     shutil.copytree(roots["one"], root)
-    card = artifacts.read_json(root / "cnn" / artifacts.CARD)
-    artifacts.write_json(root / "cnn" / artifacts.CARD, {**card, "continued_from": {"folder": "artifacts/cnn", "epochs": 1}})
-    assert "warm restart after epoch 1" in texts(run_page(root, "training", monkeypatch), "caption")
-    assert "warm restart after" not in texts(run_page(roots["one"], "training", monkeypatch), "caption")
+    history = pd.read_csv(root / "cnn" / artifacts.HISTORY)
+    rates = [3e-4, 1e-3, 1e-5, 2e-4, 1e-6, 1e-4, 1e-6]  # warm-up, cosine, restart after 3, restart after 5
+    chain = pd.concat([history] * len(rates), ignore_index=True).assign(epoch=range(1, 8), learning_rate=rates)
+    chain.to_csv(root / "cnn" / artifacts.HISTORY, index=False)
+    app = run_page(root, "training", monkeypatch)
+    assert "random init; after epoch 3: warm restart; after epoch 5: warm restart" in texts(app, "caption")
+    assert "after epoch" not in texts(run_page(roots["one"], "training", monkeypatch), "caption")
 
 
-def test_training_curves_star_the_kept_epoch_and_mark_where_class_weights_switch_on():
+def test_training_curves_star_the_kept_epoch_and_mark_each_change_of_phase_and_warm_restart():
     import pandas as pd
 
     from core import charts
@@ -228,25 +233,23 @@ def test_training_curves_star_the_kept_epoch_and_mark_where_class_weights_switch
     history = pd.DataFrame({"epoch": [1, 2, 3, 4], "phase": ["full", "full", "reweighted", "reweighted"],
                             "loss": [1.8, 1.5, 1.6, 1.5], "accuracy": [0.3, 0.5, 0.5, 0.55],
                             "val_loss": [1.7, 1.4, 1.5, 1.45], "val_accuracy": [0.35, 0.60, 0.55, 0.57],
-                            "learning_rate": [1e-3, 1e-3, 5e-4, 1e-4], "seconds": [1.0] * 4})
+                            "learning_rate": [5e-4, 1e-3, 5e-4, 1e-5], "seconds": [1.0] * 4})
     figure = charts.training_curves({"resnet50v2": history}, {"resnet50v2": "#000"}, {"resnet50v2": "ResNet"},
                                     {"resnet50v2": 4})
     star = next(trace for trace in figure.data if trace.name == "ResNet kept epoch")
     assert list(star.x) == [4] and list(star.y) == [0.57]  # not epoch 2, the best before the switch
     assert [shape.x0 for shape in figure.layout.shapes] == [2.5] * 3  # one line on each of the three panels
-    assert {a.text for a in figure.layout.annotations} >= {"class weights on"}
+    assert [a.hovertext for a in figure.layout.annotations if a.text == "▼"] == ["ResNet, after epoch 2: class weights on"]
 
-    restarted = charts.training_curves({"vgg16": history.assign(phase="full")}, {"vgg16": "#000"}, {"vgg16": "VGG"},
-                                       {"vgg16": 4}, {"vgg16": 2})
-    assert [shape.x0 for shape in restarted.layout.shapes] == [2.5] * 3
-    assert {a.text for a in restarted.layout.annotations} >= {"warm restart"}
-
-    # a continued run trains unweighted again before its own late switch: each change is named
+    # a continued run warms up anew, then trains unweighted again before its own late switch: each change is named
     continued = pd.concat([history, history.assign(epoch=history["epoch"] + 4)], ignore_index=True)
-    figure = charts.training_curves({"resnet50v2": continued}, {"resnet50v2": "#000"}, {"resnet50v2": "ResNet"},
-                                    {"resnet50v2": 8}, {"resnet50v2": 4})
-    lines = {(a.x, a.text) for a in figure.layout.annotations if a.text not in ("loss", "accuracy", "learning rate")}
-    assert lines == {(2.5, "class weights on"), (4.5, "class weights off"), (4.5, "warm restart"),
-                     (6.5, "class weights on")}
-    rows = {a.text: a.yshift for a in figure.layout.annotations if a.x == 4.5}
-    assert rows["class weights off"] != rows["warm restart"]  # two labels on one line: stacked, not overprinted
+    assert charts.training_events(continued) == {2: "class weights on", 4: "class weights off, warm restart",
+                                                 6: "class weights on"}
+    vgg = continued.assign(phase="full")
+    figure = charts.training_curves({"resnet50v2": continued, "vgg16": vgg}, {"resnet50v2": "#000", "vgg16": "#111"},
+                                    {"resnet50v2": "ResNet", "vgg16": "VGG"}, {"resnet50v2": 8, "vgg16": 8})
+    markers = [(a.x, a.yshift, a.hovertext) for a in figure.layout.annotations if a.text == "▼"]
+    assert markers == [(2.5, 0, "ResNet, after epoch 2: class weights on"),
+                       (4.5, 0, "ResNet, after epoch 4: class weights off, warm restart"),
+                       (6.5, 0, "ResNet, after epoch 6: class weights on"),
+                       (4.5, -12, "VGG, after epoch 4: warm restart")]  # below the first marker, not over it

@@ -164,6 +164,17 @@ def test_the_learning_rate_warms_up_then_follows_a_cosine():
     assert rates[7] == pytest.approx(1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + math.cos(math.pi * 5 / 9)))
 
 
+def test_every_warm_restart_of_a_chain_of_continuations_is_found_in_the_learning_rate_column():
+    import pandas as pd
+
+    runs = ((6, 1e-3), (5, 5e-4), (4, 5e-4))  # a run from scratch, then two continuations (epochs, peak rate)
+    rates = [scheduled_learning_rate(epoch, epochs, peak) for epochs, peak in runs for epoch in range(epochs)]
+    history = pd.DataFrame({"epoch": range(1, len(rates) + 1), "learning_rate": rates})
+    assert artifacts.warm_restarts(history) == [6, 11]
+    assert artifacts.warm_restarts(history.iloc[:6]) == []  # the first warm-up is not a restart
+    assert artifacts.warm_restarts(history.assign(learning_rate=[1e-3] * 3 + [1e-4] * 12)) == []  # fine-tuning's drop
+
+
 def test_a_model_over_the_size_limit_is_stored_in_float16_and_the_cost_measured(tmp_path, monkeypatch):
     import core.train
 
