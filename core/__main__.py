@@ -13,7 +13,7 @@ from core.data import DataError, load_dataset, make_splits, split_summary
 from core.ensemble import EnsembleError, build_ensemble
 from core.evaluate import TTA_MODES
 from core.models import TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
-from core.train import TrainConfig, TrainError, is_up_to_date
+from core.train import STOP_PATIENCE, TrainConfig, TrainError, is_up_to_date
 
 USER_ERRORS = (DataError, TrainError, WeightsUnavailable, ArtifactError, UnknownModel, EnsembleError)
 
@@ -36,7 +36,7 @@ def _add_train_args(parser):
     parser.add_argument("--restart", action="store_true", help="discard an interrupted run and start over")
     parser.add_argument("--limit", type=int, help="use only the first N training images (quick trials)")
     parser.add_argument("--patience", type=int, metavar="EPOCHS",
-                        help="stop after this many epochs without a better validation accuracy (default 8); a long "
+                        help=f"stop after this many epochs without a better validation accuracy (default {STOP_PATIENCE}); a long "
                              "warm restart, whose high rate costs accuracy at first, needs more")
 
 
