@@ -57,7 +57,8 @@ def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: d
     starred, and a dashed line after each epoch in ``training_events``, with a marker above the accuracy
     panel whose hover text says what changed (text labels on the plot crowd out the curves)."""
     figure = make_subplots(rows=1, cols=3, subplot_titles=("loss", "accuracy", "learning rate"))
-    markers_at = Counter()  # markers already at an x, so that a second model's marker sits below the first
+    figure.update_annotations(yshift=14)  # the panel titles, raised above the row of markers
+    markers_at = Counter()  # markers already at an x, so that a second model's marker sits beside the first
     for name, history in histories.items():
         colour, title = colours[name], titles[name]
         for column, col in (("loss", 1), ("accuracy", 2)):
@@ -76,12 +77,12 @@ def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: d
             x = epoch + 0.5
             figure.add_vline(x=x, line=dict(color=colour, dash="dash", width=1))
             figure.add_annotation(x=x, y=1, xref="x2", yref="y2 domain", yanchor="bottom", text="▼", showarrow=False,
-                                  yshift=-12 * markers_at[x], font=dict(color=colour, size=11),
+                                  xshift=10 * markers_at[x], font=dict(color=colour, size=11),
                                   hovertext=f"{title}, after epoch {epoch}: {label}")
             markers_at[x] += 1
     figure.update_yaxes(type="log", row=1, col=3)
     figure.update_xaxes(title_text="epoch")
-    figure.update_layout(height=420, margin=dict(t=40), legend=dict(orientation="h", y=-0.25))
+    figure.update_layout(height=430, margin=dict(t=55), legend=dict(orientation="h", y=-0.25))
     return figure
 
 

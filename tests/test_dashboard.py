@@ -248,8 +248,8 @@ def test_training_curves_star_the_kept_epoch_and_mark_each_change_of_phase_and_w
     vgg = continued.assign(phase="full")
     figure = charts.training_curves({"resnet50v2": continued, "vgg16": vgg}, {"resnet50v2": "#000", "vgg16": "#111"},
                                     {"resnet50v2": "ResNet", "vgg16": "VGG"}, {"resnet50v2": 8, "vgg16": 8})
-    markers = [(a.x, a.yshift, a.hovertext) for a in figure.layout.annotations if a.text == "▼"]
+    markers = [(a.x, a.xshift, a.hovertext) for a in figure.layout.annotations if a.text == "▼"]
     assert markers == [(2.5, 0, "ResNet, after epoch 2: class weights on"),
                        (4.5, 0, "ResNet, after epoch 4: class weights off, warm restart"),
                        (6.5, 0, "ResNet, after epoch 6: class weights on"),
-                       (4.5, -12, "VGG, after epoch 4: warm restart")]  # below the first marker, not over it
+                       (4.5, 10, "VGG, after epoch 4: warm restart")]  # beside the first marker, not over it
