@@ -67,9 +67,20 @@ def test_the_leaderboard_shows_each_model_with_its_initial_weights(roots, monkey
     table = app.dataframe[0].value
     assert sorted(table["model"]) == sorted(["Custom CNN", "Custom CNN + augmentation", "VGG16 transfer",
                                              "ResNet50V2 + class weights", "Ensemble (weighted average)"])
+    assert list(table["test accuracy"]) == sorted(table["test accuracy"], reverse=True)  # best first
     assert set(table["initial weights"]) == {"random init", "its members'"}
     assert "random initialisation" in texts(app, "info")
     assert len(app.get("download_button")) == 2  # the CSV and the HTML report
+
+
+def test_leaderboard_ties_go_to_the_higher_macro_f1():
+    import pandas as pd
+
+    from core.report import best_first
+
+    board = pd.DataFrame({"model": ["cnn", "cnn_aug", "ensemble"], "test accuracy": [0.6358, 0.6790, 0.6790],
+                          "macro F1": [0.6104, 0.6558, 0.6609]})
+    assert list(best_first(board)["model"]) == ["ensemble", "cnn_aug", "cnn"]
 
 
 def test_the_overview_names_the_models_not_trained_yet(roots, monkeypatch):

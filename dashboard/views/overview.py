@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.models import REGISTRY, TRAINED_MODELS
-from core.report import comparison_csv, leaderboard, random_init_titles, report_html
+from core.report import best_first, comparison_csv, leaderboard, random_init_titles, report_html
 from dashboard.common import TRAIN_HINT, ModelArtifacts, load_models, load_shared, page_models
 
 st.title("FER-2013 model lab")
@@ -23,7 +23,7 @@ if models:
     latency = {r["model"]: r.get("latency_ms_batch1") for r in benchmark.get("results", []) if r["precision"] == "float32"}
     table = leaderboard(models)
     table.insert(len(table.columns), "latency ms (1 image)", [latency.get(name) for name in table["model"]])
-    table = table.drop(columns="model").rename(columns={"title": "model"}).sort_values("test accuracy", ascending=False)
+    table = best_first(table.drop(columns="model").rename(columns={"title": "model"}))
     number = st.column_config.NumberColumn
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "model": st.column_config.TextColumn(pinned=True),  # stays in view when the wide table scrolls
