@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -69,13 +70,13 @@ def test_the_leaderboard_shows_each_model_with_its_initial_weights(roots, monkey
                                              "ResNet50V2 + class weights", "Ensemble (weighted average)"])
     assert list(table["test accuracy"]) == sorted(table["test accuracy"], reverse=True)  # best first
     assert set(table["initial weights"]) == {"random init", "its members'"}
+    ensemble = table[table["model"] == "Ensemble (weighted average)"].iloc[0]
+    assert pd.isna(ensemble["epochs"]) and app.dataframe[0].proto.placeholder == "–"  # a dash, not "None"
     assert "random initialisation" in texts(app, "info")
     assert len(app.get("download_button")) == 2  # the CSV and the HTML report
 
 
 def test_leaderboard_ties_go_to_the_higher_macro_f1():
-    import pandas as pd
-
     from core.report import best_first
 
     board = pd.DataFrame({"model": ["cnn", "cnn_aug", "ensemble"], "test accuracy": [0.6358, 0.6790, 0.6790],

@@ -25,7 +25,7 @@ if models:
     table.insert(len(table.columns), "latency ms (1 image)", [latency.get(name) for name in table["model"]])
     table = best_first(table.drop(columns="model").rename(columns={"title": "model"}))
     number = st.column_config.NumberColumn
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="–", column_config={  # "–": no training figures
         "model": st.column_config.TextColumn(pinned=True),  # stays in view when the wide table scrolls
         "test accuracy": st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1),
         **{c: number(format="%.4f") for c in ("macro F1", "weighted F1", "macro ROC AUC", "ECE", "ECE after temperature")},
