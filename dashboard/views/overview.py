@@ -30,7 +30,7 @@ if models:
         "test accuracy": st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1),
         **{c: number(format="%.4f") for c in ("macro F1", "weighted F1", "macro ROC AUC", "ECE", "ECE after temperature")},
         "disgust recall": number(format="%.3f"), "temperature": number(format="%.2f"), "file MB": number(format="%.1f"),
-        "training min": number(format="%.1f"), "parameters": number(format="%d"),
+        "training min": number(format="%.1f"), "train img/s": number(format="%.1f"), "parameters": number(format="%,d"),
     })
     splits = {m.metrics.get("test_split") for m in models.values()}
     st.caption(f"Test split: {', '.join(sorted(s for s in splits if s))}. TTA: the test-time augmentation each "
