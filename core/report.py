@@ -21,6 +21,9 @@ from core import charts
 from core.artifacts import ArtifactError, ModelArtifacts
 from core.classes import CLASS_NAMES
 
+MISSING = "–"  # how tables show a figure a model lacks (the ensemble has no training time)
+
+
 def leaderboard(models: dict[str, ModelArtifacts]) -> pd.DataFrame:
     """One row per model: the headline scores, calibration, and how it was made."""
     rows = []
@@ -107,7 +110,7 @@ def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None
         parts.append(f"<p><b>Trained from random initialisation, not ImageNet:</b> {html.escape(', '.join(random_init))}.</p>")
     for name, reason in (broken or {}).items():
         parts.append(f"<p><b>Left out:</b> {html.escape(name)} ({html.escape(reason)}).</p>")
-    parts += ["<h2>Leaderboard</h2>", board.to_html(index=False, float_format=lambda v: f"{v:.4f}", na_rep="–"),
+    parts += ["<h2>Leaderboard</h2>", board.to_html(index=False, float_format=lambda v: f"{v:.4f}", na_rep=MISSING),
               "<h2>F1 per class</h2>", per_class.to_html(float_format=lambda v: f"{v:.3f}")]
     for index, (heading, figure) in enumerate(figures):
         parts += [f"<h2>{html.escape(heading)}</h2>",
@@ -129,7 +132,7 @@ def summary_markdown(models: dict[str, ModelArtifacts]) -> str:
         for column in SUMMARY_COLUMNS:
             value = row[column]
             if value is None or (isinstance(value, float) and np.isnan(value)):
-                cells.append("–")
+                cells.append(MISSING)
             elif column in ("test accuracy", "macro F1", "disgust recall", "ECE"):
                 cells.append(f"{value:.4f}")
             elif column == "epochs":

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.models import REGISTRY, TRAINED_MODELS
-from core.report import best_first, comparison_csv, leaderboard, random_init_titles, report_html
+from core.report import MISSING, best_first, comparison_csv, leaderboard, random_init_titles, report_html
 from dashboard.common import TRAIN_HINT, ModelArtifacts, load_models, load_shared, page_models
 
 st.title("FER-2013 model lab")
@@ -25,7 +25,7 @@ if models:
     table.insert(len(table.columns), "latency ms (1 image)", [latency.get(name) for name in table["model"]])
     table = best_first(table.drop(columns="model").rename(columns={"title": "model"}))
     number = st.column_config.NumberColumn
-    st.dataframe(table, hide_index=True, width="stretch", placeholder="–", column_config={  # "–": no training figures
+    st.dataframe(table, hide_index=True, width="stretch", placeholder=MISSING, column_config={
         "model": st.column_config.TextColumn(pinned=True),  # stays in view when the wide table scrolls
         "test accuracy": st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1),
         **{c: number(format="%.4f") for c in ("macro F1", "weighted F1", "macro ROC AUC", "ECE", "ECE after temperature")},
