@@ -1,4 +1,5 @@
-"""Command line: ``python -m core {data,train,evaluate,ensemble,all,report,verify,benchmark} ...`` (``--help`` on each)."""
+"""Command line: ``python -m core {data,train,evaluate,ensemble,all,report,verify,benchmark,predict,framing,photo-benchmark} ...``
+(``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from core.classes import CLASS_NAMES
 from core.data import DataError, load_dataset, make_splits, split_summary
 from core.ensemble import EnsembleError, build_ensemble
 from core.evaluate import TTA_MODES
+from core.faces import DETECTORS
 from core.models import TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
+from core.photo_benchmark import BENCHMARK_PHOTOS, FRAMING_PHOTOS
 from core.train import STOP_PATIENCE, TrainConfig, TrainError, is_up_to_date
 
 USER_ERRORS = (DataError, TrainError, WeightsUnavailable, ArtifactError, UnknownModel, EnsembleError)
@@ -136,6 +139,74 @@ def cmd_benchmark(args) -> None:
     run_benchmark(models=args.models, out=Path(args.out), train_steps=args.train_steps, batch_size=args.batch_size)
 
 
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+
+
+def photo_files(paths: list[str]) -> list[Path]:
+    """The files named, and the image files (by suffix) in the folders named, in order."""
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in PHOTO_SUFFIXES)
+        else:
+            found.append(path)
+    return found
+
+
+def _read_bytes(path: Path) -> tuple[bytes, str | None]:
+    try:
+        return path.read_bytes(), None
+    except OSError as error:
+        return b"", f"cannot read the file ({error.strerror or error})"
+
+
+def cmd_predict(args) -> None:
+    from core.predictor import PhotoResult, Predictor
+
+    predictor = Predictor(args.artifacts)
+    if not predictor.names:
+        raise ArtifactError(f"No usable model in {args.artifacts}: " + ("; ".join(f"{n}: {r}" for n, r in predictor.broken.items())
+                                                                       or "train some first (see the README)."))
+    for name, reason in predictor.broken.items():
+        print(f"warning: {name} is left out: {reason}", file=sys.stderr)
+    for path in photo_files(args.paths):
+        data, error = _read_bytes(path)
+        result = (PhotoResult(str(path), [], error, {"read": 0.0, "detect": 0.0, "models": 0.0, "total": 0.0}) if error
+                  else predictor.predict_photo(data, args.detector, tta=None if args.tta == "validated" else args.tta,
+                                               use_whole_image=args.whole_image, file=str(path)))
+        if args.json:
+            print(json.dumps(result.to_json()), flush=True)
+            continue
+        if result.error:
+            print(f"{path}: error: {result.error}", flush=True)
+            continue
+        timing = ", ".join(f"{k} {v:.0f} ms" for k, v in result.timing_ms.items())
+        print(f"{path}: {len(result.faces) or 'no'} face(s) ({timing})", flush=True)
+        for number, face in enumerate(result.faces, start=1):
+            answers = ", ".join(f"{n} {CLASS_NAMES[int(p.argmax())]} {p.max():.2f}" for n, p in face.probabilities.items())
+            doubt = f"  [uncertain: {'; '.join(face.doubts)}]" if face.doubts else ""
+            print(f"  face {number} at {face.face.box or 'whole image'}: {face.label}  ({answers}){doubt}", flush=True)
+
+
+def cmd_framing(args) -> None:
+    from core.faces import FRAMING_FILE
+    from core.photo_benchmark import calibrate_framing, write_framing
+
+    splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
+    write_framing(calibrate_framing(splits.train, args.photos))
+    print(f"wrote {FRAMING_FILE}")
+
+
+def cmd_photo_benchmark(args) -> None:
+    from core.photo_benchmark import run_photo_benchmark, save, summary_markdown
+    from core.predictor import Predictor
+
+    splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
+    result = run_photo_benchmark(Predictor(args.artifacts), splits.test, args.photos)
+    print(f"wrote {save(result, Path(args.artifacts))}")
+    print(summary_markdown(result))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="FER-2013 model lab: data, training, evaluation.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -196,6 +267,29 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--train-steps", type=int, default=6, help="timed training steps per model and precision")
     bench.add_argument("--batch-size", type=int, default=64)
     bench.set_defaults(run=cmd_benchmark)
+
+    predict = commands.add_parser("predict", help="every model's answer for the faces in photos: the try-it page's path")
+    predict.add_argument("paths", nargs="+", metavar="PATH", help="photos, or folders of photos")
+    predict.add_argument("--detector", default=DETECTORS[0], choices=DETECTORS)
+    predict.add_argument("--tta", default="validated", choices=("validated", *TTA_MODES),
+                         help="validated: each model's own choice, made on validation")
+    predict.add_argument("--whole-image", action="store_true", help="where no face is found, show the models the whole image")
+    predict.add_argument("--artifacts", default="artifacts", help="artifact root holding the models")
+    predict.add_argument("--json", action="store_true", help="one JSON object per photo per line")
+    predict.set_defaults(run=cmd_predict)
+
+    framing = commands.add_parser("framing", help="measure on training faces where each detector's box sits in the "
+                                  "FER-2013 frame; writes core/framing.json, which the face crops use")
+    _add_data_args(framing)
+    framing.add_argument("--photos", type=int, default=FRAMING_PHOTOS)
+    framing.set_defaults(run=cmd_framing)
+
+    photo_bench = commands.add_parser("photo-benchmark", help="test faces placed into photos, through the try-it path: "
+                                      "faces found, accuracy and agreement against the 48x48 originals, time")
+    _add_data_args(photo_bench)
+    photo_bench.add_argument("--artifacts", default="artifacts", help="models to run; writes ARTIFACTS/photo_benchmark.json")
+    photo_bench.add_argument("--photos", type=int, default=BENCHMARK_PHOTOS)
+    photo_bench.set_defaults(run=cmd_photo_benchmark)
     return parser
 
 

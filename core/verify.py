@@ -1,5 +1,5 @@
 """Checks that committed artifacts are what they claim: within the size budget, self-consistent,
-and (given the data) reproduced exactly by reloading each ``model.keras``.
+and (given the data) reproduced exactly by reloading each ``model.keras`` through ``core.predictor``.
 
     from core.verify import verify_artifacts
     problems = verify_artifacts("artifacts")                 # sizes and consistency: no data needed
@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from core import artifacts
-from core.evaluate import compute_metrics, predict
+from core.evaluate import compute_metrics
+from core.predictor import Predictor
 
 MAX_FILE_BYTES = 60_000_000  # no single file over 60 MB (git hosts refuse or warn on larger ones)
 MAX_TOTAL_BYTES = 150_000_000  # the whole artifacts/ folder
@@ -57,23 +58,15 @@ def consistency_problems(model: artifacts.ModelArtifacts, folder) -> list[str]:
     return problems
 
 
-def reproduction_problems(model: artifacts.ModelArtifacts, folder, splits, root) -> list[str]:
-    """Re-predict the test split (a network by reloading ``model.keras`` with its TTA, the ensemble from its
-    members' saved probabilities) and compare with the stored predictions and metrics exactly."""
+def reproduction_problems(model: artifacts.ModelArtifacts, engine, splits) -> list[str]:
+    """Re-predict the test split through the one inference path (``core.predictor``: a network reloaded from
+    ``model.keras`` with its TTA, the ensemble from its members run again) and compare with the stored
+    predictions and metrics exactly."""
     if not np.array_equal(model.predictions["y_true"], splits.test.y):
         return [f"{model.name}: was evaluated on other test images than these (another dataset?)."]
-    if model.ensemble is None:
-        network = artifacts.load_model(Path(folder) / artifacts.MODEL)
-        probabilities = predict(network, splits.test.x, tta=model.metrics.get("tta", "none"))
-    else:
-        from core.ensemble import EnsembleError, combine, member_predictions
-
-        weights = model.ensemble["members"]
-        try:
-            saved = member_predictions(Path(root), [name for name, weight in weights.items() if weight], splits)
-        except EnsembleError as error:
-            return [f"{model.name}: {error}"]
-        probabilities = combine({name: member["probabilities"] for name, member in saved.items()}, weights)
+    if model.name not in engine.names:
+        return [f"{model.name}: cannot be run ({engine.broken.get(model.name, 'not loaded')})."]
+    probabilities = engine.predict_faces(splits.test.x[..., 0], names=[model.name])[model.name]
     problems = _metric_differences(model.name, model.metrics, compute_metrics(splits.test.y, probabilities),
                                    "re-predicting the test split")
     changed = int(np.sum(probabilities.argmax(1) != model.predictions["probabilities"].argmax(1)))
@@ -88,11 +81,12 @@ def verify_artifacts(root, splits=None, log=print) -> list[str]:
     problems = size_problems(root)
     models, broken = artifacts.read_all_models(root)
     problems += [f"{name}: {reason}." for name, reason in broken.items()]
+    engine = Predictor(root, warm_detector=False) if splits is not None and models else None
     for name, model in models.items():
         folder = root / name
         found = consistency_problems(model, folder)
         if splits is not None:
-            found += reproduction_problems(model, folder, splits, root)
+            found += reproduction_problems(model, engine, splits)
         problems += found
         checked = "consistent" + (", reproduced from the data" if splits is not None else "")
         log(f"{name}: {'OK' if not found else f'{len(found)} problem(s)'} ({checked}; test accuracy "

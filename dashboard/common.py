@@ -13,10 +13,9 @@ import numpy as np
 import streamlit as st
 
 from core import artifacts, charts
-from core.artifacts import ModelArtifacts, model_order
-from core.ensemble import combine
-from core.evaluate import predict
+from core.artifacts import ArtifactError, ModelArtifacts, model_order
 from core.explain import GradCam, ensemble_heatmaps
+from core.predictor import Predictor
 
 # (file under views/, title, icon, section): the navigation, the benchmark and the tests read this one list.
 PAGES = (
@@ -87,49 +86,39 @@ def load_shared(file_name: str) -> dict | None:
     return _read_shared(str(path), stamp)
 
 
-@st.cache_resource(show_spinner="Loading model…")
-def load_keras_model(path: str, _stamp: tuple):
-    return artifacts.load_model(path)
+def _tree_stamp(root: Path) -> tuple:
+    """Changes when any file in any model folder changes, so the cached predictor is rebuilt."""
+    return tuple((str(f.relative_to(root)), f.stat().st_mtime_ns, f.stat().st_size)
+                 for folder in artifacts.list_model_dirs(root).values() for f in sorted(folder.glob("*")) if f.is_file())
 
 
-def _file_stamp(path: Path) -> tuple:
-    return (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else ()
+@st.cache_resource(show_spinner="Loading and warming the models (once)…")
+def _predictor(root: str, stamp: tuple) -> Predictor:
+    return Predictor(root)
 
 
-def keras_model(name: str):
-    path = artifacts_root() / name / artifacts.MODEL
-    return load_keras_model(str(path), _file_stamp(path))
+def predictor() -> Predictor:
+    """Every model under the artifact root, loaded and warmed once per process: the one inference path."""
+    root = artifacts_root()
+    return _predictor(str(root), _tree_stamp(root))
 
 
 @st.cache_resource(show_spinner="Preparing Grad-CAM…")
-def _gradcam(path: str, _stamp: tuple):
-    return GradCam(load_keras_model(path, _stamp))
+def _gradcam(root: str, stamp: tuple, name: str) -> GradCam:
+    network = _predictor(root, stamp).networks.get(name)
+    if network is None:
+        raise ArtifactError(f"{name}'s model file cannot be loaded.")
+    return GradCam(network)
 
 
 def gradcam(name: str) -> GradCam:
-    path = artifacts_root() / name / artifacts.MODEL
-    return _gradcam(str(path), _file_stamp(path))
+    root = artifacts_root()
+    return _gradcam(str(root), _tree_stamp(root), name)
 
 
 def members(model: ModelArtifacts) -> dict[str, float]:
     """An ensemble's members with a weight above zero; empty for a single network."""
     return {name: weight for name, weight in (model.ensemble or {}).get("members", {}).items() if weight}
-
-
-def predict_faces(models: dict[str, ModelArtifacts], faces: np.ndarray, tta: str | None) -> dict[str, np.ndarray]:
-    """Probabilities (N, 7) per model for faces (N, 48, 48); ``tta`` None: each model's validated choice.
-
-    An ensemble combines its members' probabilities (each member loaded even if not chosen).
-    Raises ArtifactError naming a model file that cannot be loaded.
-    """
-    pixels = faces[..., None].astype(np.float32)
-
-    def single(name: str, validated: str) -> np.ndarray:
-        return predict(keras_model(name), pixels, tta=tta or validated)
-
-    return {name: combine({m: single(m, model.ensemble["members_tta"][m]) for m in members(model)}, members(model))
-            if model.ensemble else single(name, model.metrics.get("tta", "none"))
-            for name, model in models.items()}
 
 
 def explain_faces(model: ModelArtifacts, faces: np.ndarray, class_index=None) -> tuple[np.ndarray, np.ndarray]:

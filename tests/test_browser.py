@@ -3,65 +3,29 @@ upload a photo on the try-it page and see probabilities appear. Screenshots land
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from dashboard.benchmark import CHROMIUM, CHROMIUM_ARGS, serve
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 PHOTO = ROOT / "tests" / "fixtures" / "astronaut.jpg"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # A deep link comes first: the first request of a fresh server must not bypass app.py (it once failed with
 # "No module named 'core'" when the pages sat in Streamlit's auto-discovered pages/ folder).
 PAGES = {"training": "Training", "": "FER-2013 model lab", "data": "Data", "per_class": "Per-class scores",
          "confusion": "Confusion matrices", "roc": "ROC curves", "calibration": "Calibration", "mistakes": "Mistakes",
          "try_it": "Try it"}
-# As root, with this machine's closed network: no sandbox, no background connections.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(trained_root):
-    port = free_port()
-    env = {**os.environ, "FER_LAB_ARTIFACTS": str(trained_root / "artifacts")}
-    process = subprocess.Popen(
-        # the `streamlit` script, as the README runs it: unlike `python -m streamlit` it does not put the
-        # repository on sys.path, so app.py must make `core` importable itself
-        [str(Path(sys.executable).with_name("streamlit")), "run", str(ROOT / "dashboard" / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("streamlit did not come up within 90 s")
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
+    with serve(trained_root / "artifacts") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +63,7 @@ def test_a_photo_upload_shows_probabilities(server, page):
     page.locator('input[type="file"]').first.set_input_files(str(PHOTO))
     page.get_by_text("Face 1").first.wait_for(timeout=120_000)
     page.get_by_text("5 model(s)").first.wait_for(timeout=60_000)
-    page.get_by_text("Why? Grad-CAM").first.wait_for(timeout=60_000)
+    page.get_by_text("Show Grad-CAM").first.wait_for(timeout=60_000)
     settle(page)
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1  # the probability bars
     assert page.locator('[data-testid="stException"]').count() == 0

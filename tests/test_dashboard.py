@@ -107,7 +107,7 @@ def image_bytes(image: Image.Image, format_: str, **options) -> bytes:
     return buffer.getvalue()
 
 
-def upload(roots, monkeypatch, name: str, data: bytes, detector: str = "haar") -> AppTest:
+def upload(roots, monkeypatch, name: str, data: bytes, detector: str = "mtcnn") -> AppTest:
     app = run_page(roots["four"], "try_it", monkeypatch)
     app.radio[0].set_value(detector)
     app.file_uploader[0].set_value((name, data, "application/octet-stream"))
@@ -117,15 +117,34 @@ def upload(roots, monkeypatch, name: str, data: bytes, detector: str = "haar") -
 
 
 @pytest.mark.parametrize("detector", ["haar", "mtcnn"])
-def test_a_photo_gets_every_models_probabilities(roots, monkeypatch, detector):
+def test_a_photo_gets_every_models_probabilities_and_the_real_timings(roots, monkeypatch, detector):
     app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes(), detector)
     assert app.subheader[0].value == "Face 1" and len(app.subheader) == 1
     table = app.dataframe[0].value
     assert len(table) == 5  # four networks and the ensemble
     probabilities = table.drop(columns="says").to_numpy(dtype=float)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
-    assert "Why? Grad-CAM" in [h.value for h in app.header]
+    timings = texts(app, "caption")
+    assert all(f"{part} " in timings for part in ("Read", "detection", "5 model(s)", "total")), timings
+    assert "evidence for" not in timings  # Grad-CAM waits until asked for
+    app.toggle(key="show_gradcam").set_value(True).run()
     assert texts(app, "caption").count("evidence for") == 5  # a heatmap per model, the ensemble's too
+
+
+def test_the_newest_input_is_the_one_shown(roots, monkeypatch):
+    app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes())
+    assert app.subheader[0].value == "Face 1"
+    app.camera_input[0].set_value(("shot.jpg", image_bytes(Image.new("RGB", (320, 240), (90, 90, 90)), "JPEG"), "image/jpeg"))
+    app.run()
+    assert "No face was found in camera shot" in texts(app, "warning")
+    assert not app.dataframe
+
+
+def test_a_face_crop_is_used_as_it_is(roots, monkeypatch):
+    face = Image.open(PHOTO).convert("L").crop((170, 50, 280, 180)).resize((48, 48))
+    app = upload(roots, monkeypatch, "crop.png", image_bytes(face, "PNG"))
+    assert app.subheader[0].value.startswith("The image, taken as a face crop")
+    assert len(app.dataframe[0].value) == 5
 
 
 def photo() -> Image.Image:
@@ -176,10 +195,12 @@ def test_several_faces_are_each_classified(roots, monkeypatch):
     assert len(app.dataframe) == 2
 
 
-def test_no_face_falls_back_to_the_centre_crop(roots, monkeypatch):
+def test_no_face_shows_no_expression_unless_the_whole_image_is_asked_for(roots, monkeypatch):
     app = upload(roots, monkeypatch, "wall.png", image_bytes(Image.new("RGB", (300, 200), (128, 128, 128)), "PNG"))
-    assert "No face was found" in texts(app, "warning")
-    assert app.subheader[0].value == "Whole image (centre crop)"
+    assert "No face was found in wall.png" in texts(app, "warning")
+    assert not app.dataframe and not app.subheader
+    app.toggle(key="whole_image").set_value(True).run()
+    assert app.subheader[0].value.startswith("Whole image: no face was found, so this is not a face's expression")
     assert len(app.dataframe[0].value) == 5
 
 
@@ -200,6 +221,7 @@ def test_test_time_augmentation_and_a_chosen_class_on_the_try_it_page(roots, mon
     app.radio[1].set_value("flip").run()
     flipped = app.dataframe[0].value.drop(columns="says").to_numpy(dtype=float)
     assert not app.exception and not np.allclose(plain, flipped)
+    app.toggle(key="show_gradcam").set_value(True).run()
     app.selectbox[0].set_value("disgust").run()
     assert texts(app, "caption").count("evidence for *disgust*") == 5
 

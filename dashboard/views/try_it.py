@@ -1,7 +1,6 @@
-"""Try the models on a photo: find the faces, crop them to 48x48 grayscale, show every model's probabilities
-and, with Grad-CAM, where on the face each model looked."""
-
-import time
+"""Try the models on a photo: find the faces, frame each as FER-2013 frames its faces, show every model's
+probabilities (all through core.predictor, the same path as ``python -m core predict``) and, on request,
+Grad-CAM."""
 
 import numpy as np
 import pandas as pd
@@ -12,95 +11,120 @@ from core.artifacts import ArtifactError
 from core.classes import CLASS_NAMES
 from core.evaluate import TTA_MODES
 from core.explain import ExplainError, overlay
-from core.faces import Face, PhotoError, centre_crop, draw_boxes, find_faces, read_photo
-from dashboard.common import TRAIN_HINT, chosen, colour, explain_faces, load_models, predict_faces, warn_broken
+from core.faces import draw_boxes
+from core.predictor import UNSURE_BELOW
+from dashboard.common import TRAIN_HINT, chosen, colour, explain_faces, load_models, predictor, warn_broken
 
-DETECTOR_LABELS = {"mtcnn": "MTCNN (~180 ms, a confidence per face)", "haar": "OpenCV Haar cascade (~80 ms)"}
+DETECTOR_LABELS = {"mtcnn": "MTCNN (finds more faces)", "haar": "OpenCV Haar cascade (misses more faces)"}
 TTA_LABELS = {"validated": "each model's choice (made on validation)", "none": "none", "flip": "mirror",
               "flip+shift": "mirror x 2-pixel shifts (10 views)"}
+PHOTO_WIDTH = 480
+
+
+def mark_newest(source: str) -> None:
+    st.session_state.newest = source
+
 
 st.title("Try it")
-st.caption("Upload a photo or take one with your camera. Faces are found, cropped and turned into the 48x48 "
-           "grayscale the models were trained on. Nothing is stored.")
+st.caption("Upload a photo or take one with your camera. Each face is found, framed as FER-2013 frames its faces "
+           "and turned into the 48x48 grayscale the models were trained on. Nothing is stored.")
 models, broken = load_models()
 warn_broken(broken)
 if not models:
     st.info(f"No trained models yet. {TRAIN_HINT}")
     st.stop()
+engine = predictor()
+for name, reason in engine.broken.items():
+    if name not in broken:
+        st.warning(f"**{name}** is left out: {reason}")
+names = [n for n in (chosen(models) or models) if n in engine.names]
+if not names:
+    st.info("None of the chosen models can run here: pick others in the sidebar.")
+    st.stop()
 
-models = chosen(models) or models
 detector = st.radio("Face detector", list(DETECTOR_LABELS), format_func=DETECTOR_LABELS.get, horizontal=True)
 tta_choice = st.radio("Test-time augmentation (probabilities averaged over views of the face)",
                       ["validated", *TTA_MODES], format_func=TTA_LABELS.get, horizontal=True)
 upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a photo"])
-uploaded = upload_tab.file_uploader("Photo (JPEG, PNG, WebP, BMP, TIFF…)", key="photo")
-shot = camera_tab.camera_input("Camera", key="camera")
-source = uploaded or shot
+uploaded = upload_tab.file_uploader("Photo (JPEG, PNG, WebP, BMP, TIFF…)", key="photo",
+                                    on_change=mark_newest, args=("photo",))
+shot = camera_tab.camera_input("Camera", key="camera", on_change=mark_newest, args=("camera",))
+inputs = {"photo": uploaded, "camera": shot}
+newest = st.session_state.get("newest")
+source = inputs.get(newest) or uploaded or shot  # the input changed last, else whichever there is
 if source is None:
     st.stop()
-
-try:
-    photo = read_photo(source.getvalue())
-except PhotoError as error:
-    st.error(f"Cannot use **{getattr(source, 'name', 'this file')}**: {error}")
+label = "camera shot" if source is shot else source.name
+whole = st.session_state.get("whole_image", False)
+result = engine.predict_photo(source.getvalue(), detector, names=names,
+                              tta=None if tta_choice == "validated" else tta_choice, use_whole_image=whole, file=label)
+if result.error:
+    st.error(f"Cannot use **{label}**: {result.error}")
     st.stop()
-for note in photo.notes:
+for note in result.notes:
     st.caption(f"The photo was {note}.")
+timing = result.timing_ms
+st.caption(f"Read {timing['read']:.0f} ms · detection {timing['detect']:.0f} ms ({detector}) · "
+           f"{len(names)} model(s) {timing['models']:.0f} ms · total {timing['total']:.0f} ms on this machine.")
 
-started = time.perf_counter()
-faces = find_faces(photo.rgb, detector)
-detect_ms = (time.perf_counter() - started) * 1000
-if not faces:
-    st.warning("No face was found in this photo. Showing the models the whole image, centre-cropped, instead; "
-               "for better results use a photo where the face is large, frontal and well lit, or try the other detector.")
-    faces = [Face(box=None, pixels=centre_crop(photo.rgb))]
-    st.image(photo.rgb, caption="No face found", width=360)
+found = [r for r in result.faces if r.face.box is not None or r.face.found_by == "face crop"]
+if not found:
+    st.warning(f"**No face was found in {label}**, so no expression is shown. Use a photo where the face is large, "
+               "frontal and well lit, or try the other detector.")
+if result.faces and result.faces[0].face.box is not None:
+    st.image(draw_boxes(result.rgb, [r.face for r in result.faces]), caption=f"{label}: {len(result.faces)} face(s) found",
+             width=min(PHOTO_WIDTH, result.rgb.shape[1]))
 else:
-    st.image(draw_boxes(photo.rgb, faces), caption=f"{len(faces)} face(s) found", width=480)
-
-batch = np.stack([face.pixels for face in faces])
-probabilities, started = {}, time.perf_counter()
-for name, model in models.items():
-    try:
-        probabilities.update(predict_faces({name: model}, batch, None if tta_choice == "validated" else tta_choice))
-    except ArtifactError as error:
-        st.warning(f"**{name}** is left out: {error}")
-predict_ms = (time.perf_counter() - started) * 1000
-st.caption(f"Detection {detect_ms:.0f} ms ({detector}); {len(probabilities)} model(s) {predict_ms:.0f} ms.")
+    st.image(result.rgb, caption=f"{label}: no face found" if not found else f"{label}: taken as a face crop",
+             width=min(PHOTO_WIDTH, max(96, result.rgb.shape[1])))
+if not found:
+    st.toggle("Show the models the whole image anyway", key="whole_image",
+              help="The answer is then about the whole image, not a face, and is labelled so.")
 
 titles = {n: m.title for n, m in models.items()}
-for number, face in enumerate(faces, start=1):
-    st.subheader(f"Face {number}" if face.box else "Whole image (centre crop)")
+for number, face_result in enumerate(result.faces, start=1):
+    face = face_result.face
+    heading = {"face crop": "The image, taken as a face crop (it is small)",
+               "whole image": "Whole image: no face was found, so this is not a face's expression"}
+    st.subheader(heading.get(face.found_by, f"Face {number}"))
+    verdict = f"**{face_result.label}** ({titles.get(face_result.headline, face_result.headline)}, " \
+              f"p = {face_result.probabilities[face_result.headline].max():.2f})"
+    if face_result.doubts:
+        st.warning(f"Uncertain: {verdict}. " + "; ".join(face_result.doubts) + ".")
+    else:
+        st.success(f"{verdict}; every model agrees and p ≥ {UNSURE_BELOW}.")
     left, right = st.columns([1, 4])
     left.image(face.pixels, caption="what the models see (48x48)", width=144)
-    per_model = {name: p[number - 1] for name, p in probabilities.items()}
+    per_model = face_result.probabilities
     right.plotly_chart(charts.probability_bars(per_model, {n: colour(n) for n in per_model}, titles),
                        width="stretch", key=f"face{number}")
     table = pd.DataFrame(per_model, index=list(CLASS_NAMES)).T
     table.insert(0, "says", [CLASS_NAMES[int(np.argmax(v))] for v in per_model.values()])
-    table.index = [titles[n] for n in table.index]
+    table.index = [titles.get(n, n) for n in table.index]
     right.dataframe(table, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in CLASS_NAMES})
 
-st.header("Why? Grad-CAM")
+if not result.faces or not st.toggle("Why? Show Grad-CAM (a second pass, takes seconds)", key="show_gradcam"):
+    st.stop()
 st.caption("Where each model looked: the last convolutional feature maps weighted by how much they raise the "
-           "class's score (its logit before the softmax). The maps are coarse at 48x48 input (CNN 6x6, VGG16 3x3, ResNet50V2 2x2) and are "
-           "smoothed up; the ensemble shows its members' maps averaged with its weights. Computed on the face "
-           "itself, without test-time augmentation.")
+           "class's score (its logit before the softmax). It explains the face as it is, one view, without the "
+           "test-time augmentation the bars above average over, so its class can differ from the bars. The maps "
+           "are coarse at 48x48 input (CNN 6x6, VGG16 3x3, ResNet50V2 2x2) and smoothed up; the ensemble shows its "
+           "members' maps averaged with its weights.")
 target = st.selectbox("Explain", ["what each model predicted", *CLASS_NAMES])
 class_index = None if target not in CLASS_NAMES else CLASS_NAMES.index(target)
-for number, face in enumerate(faces, start=1):
-    if len(faces) > 1:
+for number, face_result in enumerate(result.faces, start=1):
+    if len(result.faces) > 1:
         st.markdown(f"**Face {number}**")
-    columns = st.columns(len(probabilities) or 1)
-    for column, name in zip(columns, probabilities):
+    columns = st.columns(len(face_result.probabilities) or 1)
+    for column, name in zip(columns, face_result.probabilities):
         try:
-            heatmap, explained = explain_faces(models[name], face.pixels[None], class_index)
+            heatmap, explained = explain_faces(models[name], face_result.face.pixels[None], class_index)
         except (ArtifactError, ExplainError) as error:
             column.warning(f"{titles[name]}: no Grad-CAM ({error})")
             continue
-        label = CLASS_NAMES[int(np.argmax(explained[0]))] if class_index is None else target
-        column.image(overlay(face.pixels, heatmap[0]), width=168)
+        explained_label = CLASS_NAMES[int(np.argmax(explained[0]))] if class_index is None else target
+        column.image(overlay(face_result.face.pixels, heatmap[0]), width=168)
         blank = "; no region raises its score here, so the map is blank (a known limit of Grad-CAM)" \
             if heatmap[0].max() == 0 else ""
-        column.caption(f"**{titles[name]}**: evidence for *{label}* "
-                       f"(p = {explained[0][CLASS_NAMES.index(label)]:.2f}){blank}")
+        column.caption(f"**{titles[name]}**: evidence for *{explained_label}* "
+                       f"(p = {explained[0][CLASS_NAMES.index(explained_label)]:.2f}, one view){blank}")

@@ -1,0 +1,144 @@
+"""The photo path measured against FER-2013 itself: framing calibration on training faces, the benchmark on test faces.
+
+Both place 48x48 faces into larger synthetic photos (``core.photo_set``), where the face's frame is known.
+
+    python -m core framing --data PATH           # training faces: where each detector's box sits in the frame
+    python -m core photo-benchmark --data PATH   # test faces: found, accuracy and agreement vs the originals, time
+
+The benchmark runs ``Predictor.predict_photo``, the try-it page's own path, photo by photo.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core import artifacts
+from core.classes import IMAGE_SIZE
+from core.data import Split
+from core.faces import DETECTORS, FRAMING_FILE, read_photo, search
+from core.photo_set import compose_photo
+
+FRAMING_PHOTOS = 600
+BENCHMARK_PHOTOS = 300
+PHOTO_BENCHMARK = "photo_benchmark.json"
+
+
+def _sample(split: Split, count: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.choice(len(split), min(count, len(split)), replace=False)
+
+
+def _matching_box(boxes, frame) -> tuple | None:
+    """The largest box whose centre lies inside the face's frame (x, y, side), or None."""
+    x, y, side = frame
+    for box, _ in boxes:
+        bx, by, bw, bh = box
+        if x <= bx + bw / 2 <= x + side and y <= by + bh / 2 <= y + side:
+            return box
+    return None
+
+
+def calibrate_framing(train: Split, count: int = FRAMING_PHOTOS, seed: int = 0, log=print) -> dict:
+    """For each detector, the median FER-2013 frame around its box (side and centre offset in units of
+    sqrt(w*h)), measured on training faces placed into photos; written to ``core/framing.json``."""
+    rng = np.random.default_rng(seed)
+    photos = [compose_photo(train.x[i, :, :, 0], rng) for i in _sample(train, count, seed)]
+    result = {"measured_on": f"{len(photos)} FER-2013 training faces placed into synthetic photos "
+                             f"(core.photo_set, seed {seed})", "detectors": {}}
+    for detector in DETECTORS:
+        ratios = []
+        for jpeg, frame in photos:
+            box = _matching_box(search(read_photo(jpeg).rgb, detector)[0], frame)
+            if box is None:
+                continue
+            x, y, side = frame
+            bx, by, bw, bh = box
+            size = float(np.sqrt(bw * bh))
+            ratios.append((side / size, (x + side / 2 - bx - bw / 2) / size, (y + side / 2 - by - bh / 2) / size))
+        if not ratios:
+            raise RuntimeError(f"{detector} found none of the {len(photos)} faces: nothing to calibrate on.")
+        ratios = np.asarray(ratios)
+        median = np.median(ratios, axis=0)
+        spread = np.percentile(ratios, 75, axis=0) - np.percentile(ratios, 25, axis=0)
+        result["detectors"][detector] = {
+            "scale": round(float(median[0]), 4), "dx": round(float(median[1]), 4), "dy": round(float(median[2]), 4),
+            "interquartile": {"scale": round(float(spread[0]), 4), "dx": round(float(spread[1]), 4),
+                              "dy": round(float(spread[2]), 4)},
+            "faces": len(ratios)}
+        log(f"{detector}: {len(ratios)} of {len(photos)} faces found; frame side {median[0]:.3f} x sqrt(w*h), "
+            f"centre offset ({median[1]:+.3f}, {median[2]:+.3f})")
+    return result
+
+
+def write_framing(calibration: dict, path: Path = FRAMING_FILE) -> None:
+    artifacts.write_json(path, calibration)
+
+
+def _median(values) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def run_photo_benchmark(predictor, test: Split, count: int = BENCHMARK_PHOTOS, seed: int = 1, log=print) -> dict:
+    """Test faces placed into photos, through ``predictor.predict_photo`` with each detector, against the
+    same faces given to the models as 48x48 originals: faces found, accuracy, agreement, time."""
+    index = _sample(test, count, seed)
+    rng = np.random.default_rng(seed)
+    photos = [compose_photo(test.x[i, :, :, 0], rng) for i in index]
+    originals = predictor.predict_faces(test.x[index].reshape(-1, IMAGE_SIZE, IMAGE_SIZE))
+    labels = test.y[index]
+    result = {"photos": len(photos), "seed": seed, "models": predictor.names, "detectors": {}}
+    for detector in DETECTORS:
+        predictor.predict_photo(photos[0][0], detector)  # loads the detector
+        found, timings, through_photo = [], {k: [] for k in ("read", "detect", "models", "total")}, {n: [] for n in predictor.names}
+        for k, (jpeg, frame) in enumerate(photos):
+            photo = predictor.predict_photo(jpeg, detector)
+            for key in timings:
+                timings[key].append(photo.timing_ms[key])
+            x, y, side = frame
+            match = next((r for r in photo.faces if r.face.box and _matching_box([(r.face.box, None)], frame)), None)
+            if match is not None:
+                found.append(k)
+                for name in predictor.names:
+                    through_photo[name].append(match.probabilities[name])
+        per_model = {}
+        for name in predictor.names:
+            photo_labels = np.argmax(through_photo[name], axis=1) if found else np.zeros(0, int)
+            original_labels = originals[name][found].argmax(axis=1)
+            per_model[name] = {
+                "accuracy_photo": round(float(np.mean(photo_labels == labels[found])), 4) if found else None,
+                "accuracy_original": round(float(np.mean(original_labels == labels[found])), 4) if found else None,
+                "agreement": round(float(np.mean(photo_labels == original_labels)), 4) if found else None}
+        result["detectors"][detector] = {"found": len(found), "found_share": round(len(found) / len(photos), 4),
+                                         "median_ms": {k: _median(v) for k, v in timings.items()}, "models": per_model}
+        log(f"{detector}: found {len(found)} of {len(photos)}; median ms "
+            + ", ".join(f"{k} {_median(v)}" for k, v in timings.items()))
+    return result
+
+
+def summary_markdown(result: dict) -> str:
+    """The benchmark as a Markdown table, one row per detector and model."""
+    lines = [f"{result['photos']} photos (test faces, seed {result['seed']}); accuracy on the faces found.", "",
+             "| detector | found | model | accuracy via photo | accuracy of 48x48 originals | agreement | "
+             "median ms read / detect / models / total |", "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
+    for detector, entry in result["detectors"].items():
+        ms = entry["median_ms"]
+        for name, figures in entry["models"].items():
+            lines.append(f"| {detector} | {entry['found_share']:.1%} | {name} | {figures['accuracy_photo']:.4f} | "
+                         f"{figures['accuracy_original']:.4f} | {figures['agreement']:.1%} | "
+                         f"{ms['read']} / {ms['detect']} / {ms['models']} / {ms['total']} |")
+    return "\n".join(lines)
+
+
+def save(result: dict, out: Path) -> Path:
+    path = Path(out) / PHOTO_BENCHMARK
+    artifacts.write_json(path, {**result, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    return path
+
+
+def load(path) -> dict:
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,179 @@
+"""One inference path: a photo (or 48x48 faces) to every model's probabilities, the ensemble included.
+
+The try-it page, ``python -m core predict``, both benchmarks and ``core verify`` all go through it:
+
+    from core.predictor import Predictor
+    predictor = Predictor("artifacts")               # loads and warms every model once
+    result = predictor.predict_photo(photo_bytes)    # PhotoResult: faces, largest first, with probabilities
+    probabilities = predictor.predict_faces(faces)   # {model: (N, 7)} for (N, 48, 48) uint8 faces
+
+Each network sees all test-time-augmentation views of all faces in one call (``core.evaluate.predict``);
+the ensemble is combined from its members' probabilities already computed, never predicted again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core import artifacts
+from core.classes import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
+from core.evaluate import predict
+from core.faces import DETECT_SIDE, DETECTORS, Face, PhotoError, find_faces, read_photo, whole_image
+
+UNSURE_BELOW = 0.5  # a headline top probability under this is flagged as uncertain
+
+
+@dataclass
+class FaceResult:
+    face: Face
+    probabilities: dict[str, np.ndarray]  # model -> (7,) in CLASS_NAMES order
+    headline: str  # the model whose answer is the face's answer: the ensemble where there is one
+    doubts: list[str] = field(default_factory=list)  # why the answer is uncertain; empty when it is not
+
+    @property
+    def label(self) -> str:
+        return CLASS_NAMES[int(np.argmax(self.probabilities[self.headline]))]
+
+
+@dataclass
+class PhotoResult:
+    file: str
+    faces: list[FaceResult]
+    error: str | None
+    timing_ms: dict[str, float]
+    notes: list[str] = field(default_factory=list)  # what read_photo did to the file
+    rgb: np.ndarray | None = None
+
+    def to_json(self) -> dict:
+        """The ``python -m core predict --json`` line for this photo."""
+        return {"file": self.file, "error": self.error, "timing_ms": {k: round(v, 1) for k, v in self.timing_ms.items()},
+                "notes": self.notes,
+                "faces": [{"box": list(r.face.box) if r.face.box else None, "found_by": r.face.found_by,
+                           "label": r.label, "doubts": r.doubts,
+                           "probabilities": {name: [round(float(v), 6) for v in p] for name, p in r.probabilities.items()}}
+                          for r in self.faces]}
+
+
+def doubts(probabilities: dict[str, np.ndarray], headline: str) -> list[str]:
+    """Reasons to distrust a face's answer: a low top probability, or models that disagree with it."""
+    found = []
+    top = float(np.max(probabilities[headline]))
+    answer = CLASS_NAMES[int(np.argmax(probabilities[headline]))]
+    if top < UNSURE_BELOW:
+        found.append(f"{answer} has only p = {top:.2f}")
+    others = {name: CLASS_NAMES[int(np.argmax(p))] for name, p in probabilities.items() if name != headline}
+    dissent = sorted(name for name, label in others.items() if label != answer)
+    if dissent:
+        found.append(f"{len(dissent)} of {len(others)} other models say otherwise "
+                     f"({', '.join(f'{n}: {others[n]}' for n in dissent)})")
+    return found
+
+
+class Predictor:
+    """Every usable model under an artifact root, loaded and warmed once; ``broken`` says why others are not."""
+
+    def __init__(self, root, names: list[str] | None = None, warm_detector: bool = True):
+        self.root = Path(root)
+        self.networks, self.tta, self.weights, self.broken = {}, {}, {}, {}
+        folders = {n: f for n, f in sorted(artifacts.list_model_dirs(self.root).items(),
+                                           key=lambda item: artifacts.model_order(item[0]))
+                   if names is None or n in names}
+        ensembles = {n: f for n, f in folders.items() if artifacts.is_ensemble(f)}
+        needed = {n: f for n, f in folders.items() if n not in ensembles}
+        for name, folder in ensembles.items():
+            try:
+                self.weights[name] = self._read_ensemble(folder)
+            except artifacts.ArtifactError as error:
+                self.broken[name] = str(error)
+                continue
+            for member in self.weights[name]:
+                needed.setdefault(member, self.root / member)
+        for name, folder in needed.items():
+            try:
+                self.tta[name] = artifacts.read_json(folder / artifacts.METRICS).get("tta", "none")
+                self.networks[name] = artifacts.load_model(folder / artifacts.MODEL)
+            except artifacts.ArtifactError as error:
+                self.broken[name] = str(error)
+        for name in list(self.weights):
+            lost = [m for m in self.weights[name] if m not in self.networks]
+            if lost:
+                self.broken[name] = f"its member(s) {', '.join(lost)} cannot be loaded"
+                del self.weights[name]
+        self.names = [n for n in folders if n in self.networks or n in self.weights]
+        self.warm(warm_detector)
+
+    @staticmethod
+    def _read_ensemble(folder: Path) -> dict[str, float]:
+        members = artifacts.read_json(folder / artifacts.ENSEMBLE).get("members")
+        if not isinstance(members, dict) or not members:
+            raise artifacts.ArtifactError(f"{folder / artifacts.ENSEMBLE} names no members.")
+        weights = {str(m): float(w) for m, w in members.items() if w}
+        if not weights:
+            raise artifacts.ArtifactError(f"{folder / artifacts.ENSEMBLE} gives every member weight zero.")
+        return weights
+
+    def warm(self, detector: bool = True) -> None:
+        """The first call of a model or detector builds its graph (seconds for ResNet50V2): pay it at load."""
+        self.predict_faces(np.full((1, IMAGE_SIZE, IMAGE_SIZE), 128, np.uint8))
+        if detector:
+            find_faces(np.full((DETECT_SIDE, DETECT_SIDE, 3), 128, np.uint8), DETECTORS[0])
+
+    def headline(self, names: list[str]) -> str:
+        """The model whose answer a face gets: the first ensemble asked for, else the first model."""
+        return next((n for n in names if n in self.weights), names[0])
+
+    def predict_faces(self, faces: np.ndarray, names: list[str] | None = None, tta: str | None = None) -> dict[str, np.ndarray]:
+        """{model: (N, 7) float32} for faces (N, 48, 48) uint8, in ``self.names`` order.
+
+        ``names``: the models wanted (default all); an ensemble's members are run even when not asked for.
+        ``tta``: one mode for every network, or None for each network's own choice made on validation.
+        """
+        wanted = [n for n in self.names if names is None or n in names]
+        run = {m for n in wanted for m in (self.weights[n] if n in self.weights else [n])}
+        pixels = np.asarray(faces, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+        if not len(pixels):
+            return {n: np.zeros((0, NUM_CLASSES), np.float32) for n in wanted}
+        network_out = {n: predict(self.networks[n], pixels, tta=tta or self.tta[n]) for n in self.names if n in run}
+        out = {}
+        for name in wanted:
+            if name in self.weights:
+                from core.ensemble import combine
+
+                out[name] = combine({m: network_out[m] for m in self.weights[name]}, self.weights[name])
+            else:
+                out[name] = network_out[name]
+        return out
+
+    def predict_photo(self, data: bytes, detector: str = DETECTORS[0], names: list[str] | None = None,
+                      tta: str | None = None, use_whole_image: bool = False, file: str = "") -> PhotoResult:
+        """Read, find faces, predict: the page's path. A file that cannot be used gets ``error``, never a raise.
+
+        No face found: no result, unless ``use_whole_image``, when the whole image is shown to the models
+        (its ``found_by`` says "whole image").
+        """
+        started = time.perf_counter()
+        try:
+            photo = read_photo(data)
+        except PhotoError as error:
+            elapsed = (time.perf_counter() - started) * 1000
+            return PhotoResult(file, [], str(error), {"read": elapsed, "detect": 0.0, "models": 0.0, "total": elapsed})
+        read_done = time.perf_counter()
+        faces = find_faces(photo.rgb, detector)
+        if not faces and use_whole_image:
+            faces = [whole_image(photo.rgb)]
+        detect_done = time.perf_counter()
+        probabilities = self.predict_faces(np.stack([f.pixels for f in faces]), names, tta) if faces else {}
+        done = time.perf_counter()
+        results = []
+        if faces and probabilities:
+            headline = self.headline(list(probabilities))
+            for i, face in enumerate(faces):
+                per_model = {n: p[i] for n, p in probabilities.items()}
+                results.append(FaceResult(face, per_model, headline, doubts(per_model, headline)))
+        timing = {"read": (read_done - started) * 1000, "detect": (detect_done - read_done) * 1000,
+                  "models": (done - detect_done) * 1000, "total": (done - started) * 1000}
+        return PhotoResult(file, results, None, timing, photo.notes, photo.rgb)

@@ -1,0 +1,116 @@
+"""Reading users' photos: every bad file gets a PhotoError that says why, odd ones are converted and said so."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core import faces
+from core.faces import PhotoError, read_photo
+
+PHOTO = Path(__file__).parent / "fixtures" / "astronaut.jpg"
+
+
+def encoded(image: Image.Image, format_: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format_, **options)
+    return buffer.getvalue()
+
+
+def bad_png_checksum() -> bytes:
+    data = bytearray(encoded(Image.new("RGB", (64, 64), (10, 20, 30)), "PNG"))
+    data[29] ^= 0xFF  # inside the IHDR chunk's CRC
+    return bytes(data)
+
+
+def huge_png() -> bytes:
+    return encoded(Image.new("1", (7000, 7000)), "PNG")  # 49 megapixels in a few kilobytes
+
+
+def exif_orientation(value: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = value
+    return encoded(Image.open(PHOTO), "JPEG", exif=exif)
+
+
+BAD = {  # name: (bytes, words the message must hold)
+    "empty": (lambda: b"", "empty"),
+    "text": (lambda: b"just some text", "not an image"),
+    "truncated jpeg": (lambda: PHOTO.read_bytes()[:2000], "corrupt or truncated"),
+    "png with a bad checksum": (bad_png_checksum, "starts like a PNG image but is corrupt"),
+    "49-megapixel png": (huge_png, "7000x7000 pixels (49 megapixels)"),
+    "2000x1 strip": (lambda: encoded(Image.new("RGB", (2000, 1)), "PNG"), "too thin to hold a face"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_a_bad_file_is_refused_with_a_message_that_says_why(name):
+    make, words = BAD[name]
+    with pytest.raises(PhotoError, match=re.escape(words)):
+        read_photo(make())
+
+
+def float_tiff(values: np.ndarray) -> bytes:
+    return encoded(Image.fromarray(values.astype(np.float32), mode="F"), "TIFF")
+
+
+def animated_gif() -> bytes:
+    frames = [Image.new("RGB", (64, 64), (v, v, v)) for v in (40, 200)]
+    return encoded(frames[0], "GIF", save_all=True, append_images=frames[1:])
+
+
+ODD = {  # name: (bytes, a note that must be there, or None for no note at all)
+    "exif orientation 6": (lambda: exif_orientation(6), "rotated upright"),
+    "exif orientation 0 (invalid)": (lambda: exif_orientation(0), None),
+    "float tiff with NaN and negatives": (lambda: float_tiff(np.where(np.eye(64) > 0, np.nan, np.linspace(-3, 5, 64 * 64).reshape(64, 64))),
+                                          "64 NaN or infinite pixel(s), shown black"),
+    "animated gif": (animated_gif, "the first of its 2 frames"),
+}
+
+
+@pytest.mark.parametrize("name", list(ODD))
+def test_an_odd_file_is_converted_and_the_notes_say_so(name):
+    make, note = ODD[name]
+    photo = read_photo(make())
+    assert photo.rgb.dtype == np.uint8 and photo.rgb.ndim == 3
+    if note is None:
+        assert photo.notes == []
+    else:
+        assert any(note in n for n in photo.notes), photo.notes
+
+
+def test_a_float_image_is_stretched_over_its_finite_range():
+    values = np.linspace(-3, 5, 64 * 64).reshape(64, 64)
+    values[5, 5] = np.nan
+    gray = read_photo(float_tiff(values)).rgb[..., 0]
+    assert gray[5, 5] == 0 and gray[0, 0] == 0 and gray[-1, -1] == 255  # NaN black, -3 black, 5 white
+    assert any("values -3 to 5" in n for n in read_photo(float_tiff(values)).notes)
+
+
+def test_arbitrary_bytes_never_raise_anything_but_a_photo_error():
+    """Mutated real JPEG and PNG files and random bytes: read, or refused with a PhotoError, nothing else."""
+    rng = np.random.default_rng(0)
+    seeds = [PHOTO.read_bytes()[:6000], encoded(Image.open(PHOTO).resize((64, 64)), "PNG")]
+    for case in range(300):
+        if case % 3 == 2:
+            data = rng.integers(0, 256, int(rng.integers(0, 400)), dtype=np.uint8).tobytes()
+        else:
+            data = bytearray(seeds[case % 2])
+            for position in rng.integers(0, len(data), int(rng.integers(1, 12))):
+                data[position] = int(rng.integers(0, 256))
+            data = bytes(data[: int(rng.integers(1, len(data) + 1))])
+        try:
+            read_photo(data)
+        except PhotoError:
+            pass
+
+
+def test_a_thin_image_is_refused_before_detection(monkeypatch):
+    monkeypatch.setattr(faces, "MIN_SIDE", 40)
+    with pytest.raises(PhotoError, match="at least 40 pixels"):
+        read_photo(encoded(Image.new("RGB", (300, 30)), "PNG"))

@@ -1,0 +1,139 @@
+"""The one inference path: core.predictor against the models called one view at a time, the photo path's
+framing, and ``python -m core predict`` on photos good and bad."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core import faces
+from core.__main__ import main
+from core.classes import CLASS_NAMES
+from core.ensemble import combine
+from core.evaluate import TTA_MODES, tta_views
+from core.photo_set import compose_photo
+from core.predictor import Predictor, doubts
+
+PHOTO = Path(__file__).parent / "fixtures" / "astronaut.jpg"
+
+
+@pytest.fixture(scope="module")
+def predictor(trained_root) -> Predictor:
+    return Predictor(trained_root / "artifacts")
+
+
+def some_faces(count: int = 3) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (count, 48, 48)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("tta", TTA_MODES)
+def test_the_predictor_gives_what_the_models_give_one_view_at_a_time(predictor, tta):
+    batch = some_faces()
+    found = predictor.predict_faces(batch, tta=tta)
+    reference = {}
+    for name, network in predictor.networks.items():
+        views = tta_views(batch[..., None].astype(np.float32), tta)
+        reference[name] = np.mean([network.predict(view, verbose=0) for view in views], axis=0)
+        np.testing.assert_allclose(found[name], reference[name], atol=1e-5)
+    np.testing.assert_allclose(found["ensemble"], combine(reference, predictor.weights["ensemble"]), atol=1e-5)
+
+
+def test_each_network_uses_its_validated_tta_and_the_ensemble_reuses_its_members(predictor, trained_root):
+    batch = some_faces(2)
+    found = predictor.predict_faces(batch)
+    for name in predictor.networks:
+        tta = json.loads((trained_root / "artifacts" / name / "metrics.json").read_text()).get("tta", "none")
+        np.testing.assert_allclose(found[name], predictor.predict_faces(batch, [name], tta)[name], atol=1e-6)
+    assert list(found) == predictor.names == ["cnn", "cnn_aug", "vgg16", "resnet50v2", "ensemble"]
+    only = predictor.predict_faces(batch, names=["ensemble"])
+    assert list(only) == ["ensemble"]
+    np.testing.assert_allclose(only["ensemble"], found["ensemble"], atol=1e-6)
+
+
+def test_a_model_that_cannot_load_is_named_and_takes_its_ensemble_with_it(trained_root, tmp_path):
+    import shutil
+
+    root = tmp_path / "artifacts"
+    shutil.copytree(trained_root / "artifacts", root)
+    (root / "cnn" / "model.keras").write_bytes(b"not a model")
+    engine = Predictor(root)
+    assert "could not be loaded" in engine.broken["cnn"]
+    assert "cnn" in engine.broken["ensemble"]
+    assert engine.names == ["cnn_aug", "vgg16", "resnet50v2"]
+
+
+def test_doubts_name_a_low_top_probability_and_the_models_that_disagree():
+    sure = np.eye(7)[3] * 0.9 + 0.1 / 7
+    assert doubts({"cnn": sure, "ensemble": sure}, "ensemble") == []
+    split = np.full(7, 0.1)
+    split[3], split[4] = 0.25, 0.15
+    other = np.eye(7)[5]
+    found = doubts({"cnn": other, "ensemble": split}, "ensemble")
+    assert found == ["happy has only p = 0.25", "1 of 1 other models say otherwise (cnn: sad)"]
+
+
+def test_a_face_placed_in_a_photo_is_cut_back_out_by_its_frame():
+    face = (np.random.default_rng(3).random((48, 48)) * 255).astype(np.uint8)
+    face = np.asarray(Image.fromarray(face).resize((12, 12)).resize((48, 48), Image.BILINEAR))  # smooth, as faces are
+    jpeg, (x, y, side) = compose_photo(face, np.random.default_rng(5))
+    gray = np.asarray(Image.open(io.BytesIO(jpeg)).convert("L"))
+    cut = faces.crop_square(gray, x + side / 2, y + side / 2, side)
+    assert np.abs(cut.astype(int) - face).mean() < 6  # JPEG and two resizes, nothing more
+
+
+def test_the_crop_stands_where_the_calibration_puts_the_frame(monkeypatch):
+    monkeypatch.setattr(faces, "framing", lambda: {"mtcnn": {"scale": 1.2, "dx": 0.1, "dy": -0.05}})
+    centre_x, centre_y, side = faces.frame_of((100, 50, 40, 90), "mtcnn")  # sqrt(40 * 90) = 60
+    assert (centre_x, centre_y, side) == pytest.approx((120 + 6, 95 - 3, 72))
+
+
+def test_the_committed_framing_covers_every_detector():
+    assert set(faces.framing()) == set(faces.DETECTORS)
+    for calibrated in faces.framing().values():
+        assert 0.8 < calibrated["scale"] < 1.6 and abs(calibrated["dx"]) < 0.2 and abs(calibrated["dy"]) < 0.2
+
+
+def image_file(folder: Path, name: str, image: Image.Image) -> Path:
+    path = folder / name
+    image.save(path)
+    return path
+
+
+def test_core_predict_json_lines_for_a_face_no_face_a_crop_and_a_corrupt_file(trained_root, tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a_face.jpg").write_bytes(PHOTO.read_bytes())
+    image_file(folder, "b_wall.png", Image.new("RGB", (300, 200), (128, 128, 128)))
+    image_file(folder, "c_crop.png", Image.open(PHOTO).convert("L").crop((170, 50, 280, 180)).resize((48, 48)))
+    (folder / "d_broken.jpg").write_bytes(PHOTO.read_bytes()[:2000])
+    assert main(["predict", str(folder), "--json", "--artifacts", str(trained_root / "artifacts")]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [Path(line["file"]).name for line in lines] == ["a_face.jpg", "b_wall.png", "c_crop.png", "d_broken.jpg"]
+    face, wall, crop, broken = lines
+    assert face["error"] is None and len(face["faces"]) == 1 and len(face["faces"][0]["box"]) == 4
+    probabilities = face["faces"][0]["probabilities"]
+    assert list(probabilities) == ["cnn", "cnn_aug", "vgg16", "resnet50v2", "ensemble"]
+    assert all(len(p) == len(CLASS_NAMES) and abs(sum(p) - 1) < 1e-4 for p in probabilities.values())
+    assert set(face["timing_ms"]) == {"read", "detect", "models", "total"}
+    assert wall["error"] is None and wall["faces"] == []
+    assert crop["faces"][0]["box"] is None and crop["faces"][0]["found_by"] == "face crop"
+    assert "corrupt or truncated" in broken["error"] and broken["faces"] == []
+
+
+def test_core_predict_says_plainly_when_no_face_is_found(trained_root, tmp_path, capsys):
+    wall = image_file(tmp_path, "wall.png", Image.new("RGB", (300, 200), (128, 128, 128)))
+    assert main(["predict", str(wall), "--artifacts", str(trained_root / "artifacts")]) == 0
+    assert "wall.png: no face(s)" in capsys.readouterr().out
+    assert main(["predict", str(wall), "--whole-image", "--json", "--artifacts", str(trained_root / "artifacts")]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["faces"][0]["found_by"] == "whole image"
+
+
+def test_core_predict_without_models_fails_with_a_message(tmp_path, capsys):
+    assert main(["predict", str(PHOTO), "--artifacts", str(tmp_path)]) == 2
+    assert "No usable model" in capsys.readouterr().err
