@@ -40,14 +40,16 @@ def _background(height: int, width: int, rng: np.random.Generator) -> np.ndarray
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def compose_photo(face: np.ndarray, rng: np.random.Generator) -> tuple[bytes, tuple[int, int, int]]:
-    """A JPEG photo holding ``face`` (48x48 uint8) somewhere, and the face's frame (x, y, side) in it."""
+def compose_photo(face: np.ndarray | None, rng: np.random.Generator) -> tuple[bytes, tuple[int, int, int]]:
+    """A JPEG photo holding ``face`` (48x48 uint8) somewhere, and the face's frame (x, y, side) in it.
+    ``face`` None: the same photo without a face (to count faces seen where there are none)."""
     side = int(rng.integers(FACE_SIDES[0], FACE_SIDES[1] + 1))
     width, height = (int(rng.integers(max(PHOTO_SIDES[0], side + 40), PHOTO_SIDES[1] + 1)) for _ in range(2))
     photo = _background(height, width, rng).copy()
     x, y = int(rng.integers(0, width - side + 1)), int(rng.integers(0, height - side + 1))
-    big = cv2.resize(np.asarray(face, np.uint8), (side, side), interpolation=cv2.INTER_CUBIC)
-    photo[y : y + side, x : x + side] = big[:, :, None]
+    if face is not None:
+        big = cv2.resize(np.asarray(face, np.uint8), (side, side), interpolation=cv2.INTER_CUBIC)
+        photo[y : y + side, x : x + side] = big[:, :, None]
     quality = int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1))
     ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(photo, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:

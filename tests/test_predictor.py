@@ -137,3 +137,34 @@ def test_core_predict_says_plainly_when_no_face_is_found(trained_root, tmp_path,
 def test_core_predict_without_models_fails_with_a_message(tmp_path, capsys):
     assert main(["predict", str(PHOTO), "--artifacts", str(tmp_path)]) == 2
     assert "No usable model" in capsys.readouterr().err
+
+
+def astronaut_split(count: int = 4):
+    """The fixture photo's face as a tiny 'test split' of 48x48 faces, all labelled happy."""
+    from core.data import Split
+
+    face = np.asarray(Image.open(PHOTO).convert("L").crop((165, 45, 285, 185)).resize((48, 48)), np.uint8)
+    return Split(x=np.repeat(face[None, :, :, None], count, axis=0), y=np.full(count, 3), origin=np.zeros(count, np.int8))
+
+
+def test_the_photo_benchmark_measures_found_faces_agreement_and_time(predictor, monkeypatch):
+    from core import photo_benchmark
+
+    monkeypatch.setattr(photo_benchmark, "EMPTY_PHOTOS", 3)
+    result = photo_benchmark.run_photo_benchmark(predictor, astronaut_split(), count=4, log=lambda *_: None)
+    mtcnn = result["detectors"]["mtcnn"]
+    assert mtcnn["found"] >= 3 and mtcnn["empty_photos_with_a_face"] == 0
+    for figures in mtcnn["models"].values():
+        assert figures["accuracy_original"] in (0.0, 1.0)  # one face, one label: all right or all wrong
+        assert 0 <= figures["agreement"] <= 1
+    assert mtcnn["median_ms"]["total"] >= mtcnn["median_ms"]["detect"] > 0
+    table = photo_benchmark.summary_markdown(result)
+    assert f"| mtcnn | {mtcnn['found']} of 4" in table and "| haar | ensemble |" in table
+
+
+def test_the_framing_calibration_finds_the_frame_around_the_box():
+    from core.photo_benchmark import calibrate_framing
+
+    measured = calibrate_framing(astronaut_split(6), count=6, log=lambda *_: None)["detectors"]["mtcnn"]
+    assert measured["faces"] >= 5
+    assert 0.9 < measured["scale"] < 1.5 and abs(measured["dx"]) < 0.15 and abs(measured["dy"]) < 0.2

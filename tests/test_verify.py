@@ -45,7 +45,8 @@ def test_a_changed_model_file_is_caught_by_reproduction_only(trained_root, tmp_p
     problems = verify.verify_artifacts(root, _splits(trained_root), log=lambda *_: None)
     assert any(p.startswith("cnn: metrics.json confusion_matrix") for p in problems)
     assert any(p.startswith("cnn:") and "test predictions differ" in p for p in problems)
-    assert all(p.startswith("cnn:") for p in problems)
+    # the ensemble is re-run through its members (core.predictor), so a changed member may show there too
+    assert {p.split(":")[0] for p in problems} <= {"cnn", "ensemble"}
 
 
 def test_edited_metrics_a_wrong_card_and_an_oversized_file_are_each_reported(trained_root, tmp_path, monkeypatch):
