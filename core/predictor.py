@@ -117,8 +117,10 @@ class Predictor:
         return weights
 
     def warm(self, detector: bool = True) -> None:
-        """The first call of a model or detector builds its graph (seconds for ResNet50V2): pay it at load."""
-        self.predict_faces(np.full((1, IMAGE_SIZE, IMAGE_SIZE), 128, np.uint8))
+        """The first call of a model or detector builds its graph (seconds for ResNet50V2): pay it at load.
+        A second batch size makes TensorFlow trace one graph for any number of faces (reduce_retracing)."""
+        for faces in (1, 2):
+            self.predict_faces(np.full((faces, IMAGE_SIZE, IMAGE_SIZE), 128, np.uint8))
         if detector:
             find_faces(np.full((DETECT_SIDE, DETECT_SIDE, 3), 128, np.uint8), DETECTORS[0])
 

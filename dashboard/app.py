@@ -7,8 +7,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `core` and `dash
 
 import streamlit as st  # noqa: E402
 
-from dashboard.common import PAGES, load_models, model_picker, view_path  # noqa: E402
+from dashboard.common import PAGES, keep_keras_session, load_models, model_picker, view_path  # noqa: E402
 
+keep_keras_session()
 st.set_page_config(page_title="FER-2013 model lab", page_icon=":material/mood:", layout="wide")
 sections: dict[str, list] = {}
 for file, title, icon, section in PAGES:

@@ -33,6 +33,19 @@ TRAIN_HINT = ("Train models with `python -m core all --data PATH/TO/fer2013` (se
               "their files appear in `artifacts/` and here.")
 
 
+def keep_keras_session() -> None:
+    """Stop Streamlit from clearing the Keras session after every script run.
+
+    Streamlit 1.67 calls ``keras.backend.clear_session()`` after each run (``_clean_problem_modules`` in its
+    script runner), which empties TensorFlow's kernel cache: every upload on the Try-it page then rebuilt
+    every model's kernels, 0.6-0.9 s of its time. The dashboard loads its models once per process
+    (``st.cache_resource``) and builds none per run, so that clean-up has nothing to free here.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    script_runner._clean_problem_modules = lambda: None
+
+
 def view_path(file: str) -> str:
     """A page's script, relative to app.py, as st.Page and AppTest.switch_page take it."""
     return f"views/{file}.py"

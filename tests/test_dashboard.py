@@ -287,3 +287,13 @@ def test_training_curves_star_the_kept_epoch_and_mark_each_change_of_phase_and_w
                        (4.5, 0, "ResNet, after epoch 4: class weights off, warm restart"),
                        (6.5, 0, "ResNet, after epoch 6: class weights on"),
                        (4.5, 10, "VGG, after epoch 4: warm restart")]  # beside the first marker, not over it
+
+
+def test_a_script_run_keeps_the_keras_session_so_models_stay_compiled(roots, monkeypatch):
+    """Streamlit clears the Keras session after every run unless told not to; that emptied TensorFlow's
+    kernel cache and cost every upload 0.6-0.9 s of rebuilding (dashboard.common.keep_keras_session)."""
+    from keras.src.backend.common import global_state
+
+    global_state.set_global_attribute("fer_lab_probe", "kept")
+    run_page(roots["one"], "overview", monkeypatch)
+    assert global_state.get_global_attribute("fer_lab_probe") == "kept"
