@@ -171,7 +171,7 @@ def cmd_predict(args) -> None:
         print(f"warning: {name} is left out: {reason}", file=sys.stderr)
     for path in photo_files(args.paths):
         data, error = _read_bytes(path)
-        result = (PhotoResult(str(path), [], error, {"read": 0.0, "detect": 0.0, "models": 0.0, "total": 0.0}) if error
+        result = (PhotoResult.failed(str(path), error) if error
                   else predictor.predict_photo(data, args.detector, tta=None if args.tta == "validated" else args.tta,
                                                use_whole_image=args.whole_image, file=str(path)))
         if args.json:

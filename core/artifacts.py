@@ -15,6 +15,7 @@ import io
 import json
 import math
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,6 +154,9 @@ def read_model_artifacts(folder) -> ModelArtifacts:
     missing = missing_files(folder)
     if missing:
         raise ArtifactError(f"missing {', '.join(missing)}")
+    if not is_ensemble(folder) and not zipfile.is_zipfile(folder / MODEL):  # a .keras file is a zip archive
+        raise ArtifactError(f"{MODEL} is not a Keras file ({(folder / MODEL).stat().st_size} bytes: empty, "
+                            "truncated or something else)")
     metrics = read_json(folder / METRICS)
     card = read_json(folder / CARD)
     predictions = read_npz(folder / PREDICTIONS)

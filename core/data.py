@@ -18,6 +18,7 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -161,21 +162,32 @@ def detect_form(path: Path) -> str:
                         "layout train/<class>/*.jpg and test/<class>/*.jpg.")
     if zipfile.is_zipfile(path):
         return "zip"
+    with open(path, "rb") as handle:
+        signature = handle.read(2)
+    if path.suffix.lower() == ".zip" or signature == b"PK":
+        raise DataError(f"'{path}' looks like a zip file but cannot be opened: truncated or damaged (an "
+                        "interrupted download?). Download it again.")
     if path.suffix.lower() == ".csv":
         return "csv"
     raise DataError(f"'{path}' is neither a folder, a zip file nor a .csv file.")
 
 
-_ENTRY = re.compile(r"^(?:.*/)?(train|test)/([^/]+)/([^/]+)$")
+_ENTRY = re.compile(r"^(.*/)?(train|test)/([^/]+)/([^/]+)$")
 
 
 def _group_entries(names: list[str], where: str) -> dict[tuple[str, str], list[str]]:
     """Group paths like ``[prefix/]train/happy/x.jpg`` by (split, class folder); check the classes."""
     groups: dict[tuple[str, str], list[str]] = {}
+    roots = set()
     for name in names:
         match = _ENTRY.match(name)
-        if match and not match.group(3).startswith("."):
-            groups.setdefault((match.group(1), match.group(2)), []).append(name)
+        if match and not match.group(4).startswith("."):
+            roots.add(match.group(1) or "")
+            groups.setdefault((match.group(2), match.group(3)), []).append(name)
+    if len(roots) > 1:
+        raise DataError(f"{where} holds the train/ and test/ layout more than once (under "
+                        f"{', '.join(sorted(r or 'its top level' for r in roots))}): every image would count twice. "
+                        "Keep one copy.")
     if not groups:
         raise DataError(f"No images found in {where}: expected train/<class>/*.jpg and test/<class>/*.jpg.")
     for split in ("train", "test"):
@@ -239,17 +251,29 @@ def _load_folder(path: Path, report: LoadReport, workers: int) -> tuple[Split, S
 
 
 def _load_zip(path: Path, report: LoadReport, workers: int) -> tuple[Split, Split]:
+    contents: dict[str, bytes | Exception] = {}
     with zipfile.ZipFile(path) as archive:
         names = [info.filename for info in archive.infolist() if not info.is_dir()]
         groups = _group_entries(names, str(path))
-        contents = {name: archive.read(name) for group in groups.values() for name in group}
-    return _decode_groups(groups, contents.__getitem__, report, workers)
+        for name in (name for group in groups.values() for name in group):
+            try:
+                contents[name] = archive.read(name)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+                contents[name] = error
+
+    def read(name: str) -> bytes:
+        value = contents[name]
+        if isinstance(value, Exception):
+            raise OSError(f"damaged in the zip ({value})")
+        return value
+
+    return _decode_groups(groups, read, report, workers)
 
 
 def _load_csv(path: Path, report: LoadReport) -> tuple[Split, Split]:
     usage_to_split = {"Training": "train", "PublicTest": "test", "PrivateTest": "test"}
     parts = {"train": ([], [], []), "test": ([], [], [])}
-    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:  # -sig: spreadsheets write a BOM
         reader = csv.reader(handle)
         header = [column.strip() for column in next(reader, [])]
         missing = [c for c in CSV_COLUMNS if c not in header]
@@ -285,6 +309,11 @@ def _load_csv(path: Path, report: LoadReport) -> tuple[Split, Split]:
             labels.append(CLASS_NAMES.index(CSV_CODE_TO_CLASS[int(emotion)]))
             origins.append(ORIGINS.index(usage))
     train, test = (_make_split(*parts[s]) for s in ("train", "test"))
+    for usage, split in (("Training", train), ("PublicTest or PrivateTest", test)):
+        missing = [name for label, name in enumerate(CLASS_NAMES) if not np.any(split.y == label)]
+        if missing and len(split):
+            raise DataError(f"{path}: no usable {usage} row for the class(es) {', '.join(missing)}. FER-2013 has all "
+                            "seven classes in both splits: is the file complete?")
     report.loaded = len(train) + len(test)
     return train, test
 

@@ -48,6 +48,11 @@ class PhotoResult:
     notes: list[str] = field(default_factory=list)  # what read_photo did to the file
     rgb: np.ndarray | None = None
 
+    @classmethod
+    def failed(cls, file: str, error: str, elapsed_ms: float = 0.0) -> PhotoResult:
+        """A file that could not be used: no faces, the reason, the time spent finding out."""
+        return cls(file, [], error, {"read": elapsed_ms, "detect": 0.0, "models": 0.0, "total": elapsed_ms})
+
     def to_json(self) -> dict:
         """The ``python -m core predict --json`` line for this photo."""
         return {"file": self.file, "error": self.error, "timing_ms": {k: round(v, 1) for k, v in self.timing_ms.items()},
@@ -161,8 +166,7 @@ class Predictor:
         try:
             photo = read_photo(data)
         except PhotoError as error:
-            elapsed = (time.perf_counter() - started) * 1000
-            return PhotoResult(file, [], str(error), {"read": elapsed, "detect": 0.0, "models": 0.0, "total": elapsed})
+            return PhotoResult.failed(file, str(error), (time.perf_counter() - started) * 1000)
         read_done = time.perf_counter()
         faces = find_faces(photo.rgb, detector)
         if not faces and use_whole_image:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -195,3 +196,54 @@ def test_cli_says_what_is_wrong_without_a_traceback(tmp_path, capsys):
     assert main(["data", "--data", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: Data path") and "Traceback" not in err
+
+
+def test_a_csv_written_with_a_byte_order_mark_loads(tmp_path):
+    path = write_csv(tmp_path / "fer2013.csv")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # what spreadsheet programs write
+    assert len(load_dataset(path).pool) == 7 * TRAIN_PER_CLASS
+
+
+def test_a_csv_without_one_class_is_refused_as_a_folder_is(tmp_path):
+    path = write_csv(tmp_path / "fer2013.csv")
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(line for line in lines if not line.startswith("1,")) + "\n")  # no disgust at all
+    with pytest.raises(DataError, match="no usable Training row for the class\\(es\\) disgust"):
+        load_dataset(path)
+
+
+def test_a_zip_with_a_damaged_member_skips_it_and_says_so(fer_folder, tmp_path):
+    import zipfile
+
+    path = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for file in sorted(fer_folder.rglob("*.png")):
+            archive.write(file, file.relative_to(fer_folder))
+        victim = sorted(archive.namelist())[0]
+        offset = archive.getinfo(victim).header_offset
+    data = bytearray(path.read_bytes())
+    start = offset + 30 + len(victim) + 40  # inside the first member's stored bytes
+    data[start : start + 8] = bytes(8 * [0x55])
+    path.write_bytes(bytes(data))
+    dataset = load_dataset(path)
+    assert dataset.report.skipped == 1
+    assert "damaged in the zip" in dataset.report.skipped_examples[0][1]
+
+
+def test_a_truncated_zip_is_called_a_damaged_zip(fer_zip, tmp_path):
+    path = tmp_path / "fer2013.zip"
+    path.write_bytes(fer_zip.read_bytes()[: len(fer_zip.read_bytes()) // 2])
+    with pytest.raises(DataError, match="looks like a zip file but cannot be opened"):
+        load_dataset(path)
+
+
+def test_a_zip_holding_the_layout_twice_is_refused(fer_folder, tmp_path):
+    import zipfile
+
+    path = tmp_path / "twice.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for copy in ("fer2013", "fer2013/fer2013"):
+            for file in sorted(fer_folder.rglob("*.png")):
+                archive.write(file, Path(copy) / file.relative_to(fer_folder))
+    with pytest.raises(DataError, match="more than once"):
+        load_dataset(path)

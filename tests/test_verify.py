@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from core import artifacts, verify
 from core.__main__ import main
@@ -71,3 +72,12 @@ def test_cli_verify_fails_with_the_problems_listed(trained_root, tmp_path, capsy
     assert main(["verify", "--artifacts", str(root)]) == 2
     error = capsys.readouterr().err
     assert "the artifacts do not check out" in error and "cnn:" in error and "predictions.npz" in error
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 cut short"])
+def test_an_empty_or_truncated_model_file_marks_only_that_model_broken(trained_root, tmp_path, content):
+    root = shutil.copytree(trained_root / "artifacts", tmp_path / "artifacts")
+    (root / "vgg16" / artifacts.MODEL).write_bytes(content)
+    models, broken = artifacts.read_all_models(root)
+    assert list(broken) == ["vgg16"] and "is not a Keras file" in broken["vgg16"]
+    assert "cnn" in models and "ensemble" in models

@@ -64,8 +64,9 @@ if result.error:
 for note in result.notes:
     st.caption(f"The photo was {note}.")
 timing = result.timing_ms
-st.caption(f"Read {timing['read']:.0f} ms · detection {timing['detect']:.0f} ms ({detector}) · "
-           f"{len(names)} model(s) {timing['models']:.0f} ms · total {timing['total']:.0f} ms on this machine.")
+models_part = f"{len(names)} model(s) {timing['models']:.0f} ms · " if result.faces else ""
+st.caption(f"Read {timing['read']:.0f} ms · detection {timing['detect']:.0f} ms ({detector}) · {models_part}"
+           f"total {timing['total']:.0f} ms on this machine.")
 
 found = [r for r in result.faces if r.face.box is not None or r.face.found_by == "face crop"]
 if not found:
@@ -74,9 +75,8 @@ if not found:
 if result.faces and result.faces[0].face.box is not None:
     st.image(draw_boxes(result.rgb, [r.face for r in result.faces]), caption=f"{label}: {len(result.faces)} face(s) found",
              width=min(PHOTO_WIDTH, result.rgb.shape[1]))
-else:
-    st.image(result.rgb, caption=f"{label}: no face found" if not found else f"{label}: taken as a face crop",
-             width=min(PHOTO_WIDTH, max(96, result.rgb.shape[1])))
+elif not found:
+    st.image(result.rgb, caption=f"{label}: no face found", width=min(PHOTO_WIDTH, max(96, result.rgb.shape[1])))
 if not found:
     st.toggle("Show the models the whole image anyway", key="whole_image",
               help="The answer is then about the whole image, not a face, and is labelled so.")
@@ -103,7 +103,7 @@ for number, face_result in enumerate(result.faces, start=1):
     table.index = [titles.get(n, n) for n in table.index]
     right.dataframe(table, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in CLASS_NAMES})
 
-if not result.faces or not st.toggle("Why? Show Grad-CAM (a second pass, takes seconds)", key="show_gradcam"):
+if not result.faces or not st.toggle("Why? Show Grad-CAM (a second pass over each face)", key="show_gradcam"):
     st.stop()
 st.caption("Where each model looked: the last convolutional feature maps weighted by how much they raise the "
            "class's score (its logit before the softmax). It explains the face as it is, one view, without the "
