@@ -56,13 +56,13 @@ def artifacts_root() -> Path:
     return Path(os.environ.get("FER_LAB_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
 
-def _stamp(folder: Path) -> tuple:
+def _folder_stamp(folder: Path) -> tuple:
     """Changes when any artifact file changes, so cached reads are refreshed."""
     return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(folder.glob("*")) if f.is_file())
 
 
 @st.cache_data(show_spinner=False)
-def _read_model(folder: str, _stamp: tuple) -> ModelArtifacts | str:
+def _read_model(folder: str, stamp: tuple) -> ModelArtifacts | str:  # stamp: hashed, so edits refresh
     try:
         return artifacts.read_model_artifacts(folder)
     except artifacts.ArtifactError as error:
@@ -73,7 +73,7 @@ def load_models() -> tuple[dict[str, ModelArtifacts], dict[str, str]]:
     """(models that load, {name: reason} for those that do not), in registry order."""
     good, broken = {}, {}
     for name, folder in sorted(artifacts.list_model_dirs(artifacts_root()).items(), key=lambda item: model_order(item[0])):
-        result = _read_model(str(folder), _stamp(folder))
+        result = _read_model(str(folder), _folder_stamp(folder))
         if isinstance(result, str):
             broken[name] = result
         else:
@@ -82,7 +82,7 @@ def load_models() -> tuple[dict[str, ModelArtifacts], dict[str, str]]:
 
 
 @st.cache_data(show_spinner=False)
-def _read_shared(path: str, _stamp: tuple) -> dict | None:
+def _read_shared(path: str, stamp: tuple) -> dict | None:
     path = Path(path)
     if not path.is_file():
         return None

@@ -297,3 +297,14 @@ def test_a_script_run_keeps_the_keras_session_so_models_stay_compiled(roots, mon
     global_state.set_global_attribute("fer_lab_probe", "kept")
     run_page(roots["one"], "overview", monkeypatch)
     assert global_state.get_global_attribute("fer_lab_probe") == "kept"
+
+
+def test_an_edited_artifact_shows_on_the_next_run(roots, tmp_path, monkeypatch):
+    root = tmp_path / "edited"
+    shutil.copytree(roots["one"], root)
+    app = run_page(root, "overview", monkeypatch)
+    assert list(app.dataframe[0].value["model"]) == ["Custom CNN"]
+    card = artifacts.read_json(root / "cnn" / artifacts.CARD)
+    artifacts.write_json(root / "cnn" / artifacts.CARD, {**card, "title": "Custom CNN, retitled"})
+    app.run()
+    assert list(app.dataframe[0].value["model"]) == ["Custom CNN, retitled"]
