@@ -209,7 +209,7 @@ def crop_square(gray: np.ndarray, centre_x: float, centre_y: float, side: float)
     left, top = int(round(centre_x - side / 2)), int(round(centre_y - side / 2))
     padded = cv2.copyMakeBorder(gray, side, side, side, side, cv2.BORDER_REPLICATE)  # faces at the edge
     crop = padded[top + side : top + 2 * side, left + side : left + 2 * side]
-    return to_gray48(crop)
+    return square48(crop)
 
 
 def crop_face(gray: np.ndarray, box: tuple, detector: str) -> np.ndarray:
@@ -217,7 +217,7 @@ def crop_face(gray: np.ndarray, box: tuple, detector: str) -> np.ndarray:
     return crop_square(gray, *frame_of(box, detector))
 
 
-def to_gray48(gray: np.ndarray) -> np.ndarray:
+def square48(gray: np.ndarray) -> np.ndarray:
     """A grayscale image, centre-cropped to a square, resized to 48x48 (area when shrinking)."""
     height, width = gray.shape
     side = min(height, width)
@@ -235,7 +235,7 @@ def is_face_crop(rgb: np.ndarray) -> bool:
 
 def whole_image(rgb: np.ndarray, found_by: str = "whole image") -> Face:
     """The whole image, centre-cropped to a square, as a face (a face crop, or when the user asks)."""
-    return Face(box=None, pixels=to_gray48(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)), found_by=found_by)
+    return Face(box=None, pixels=square48(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)), found_by=found_by)
 
 
 def find_faces(rgb: np.ndarray, detector: str = "mtcnn") -> list[Face]:
