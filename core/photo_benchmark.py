@@ -10,7 +10,6 @@ The benchmark runs ``Predictor.predict_photo``, the try-it page's own path, phot
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from pathlib import Path
@@ -153,7 +152,3 @@ def save(result: dict, out: Path) -> Path:
     path = Path(out) / PHOTO_BENCHMARK
     artifacts.write_json(path, {**result, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     return path
-
-
-def load(path) -> dict:
-    return json.loads(Path(path).read_text())

@@ -144,7 +144,7 @@ class Predictor:
         pixels = np.asarray(faces, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
         if not len(pixels):
             return {n: np.zeros((0, NUM_CLASSES), np.float32) for n in wanted}
-        network_out = {n: predict(self.networks[n], pixels, tta=tta or self.tta[n]) for n in self.names if n in run}
+        network_out = {n: predict(network, pixels, tta=tta or self.tta[n]) for n, network in self.networks.items() if n in run}
         out = {}
         for name in wanted:
             if name in self.weights:

@@ -55,6 +55,13 @@ def test_each_network_uses_its_validated_tta_and_the_ensemble_reuses_its_members
     np.testing.assert_allclose(only["ensemble"], found["ensemble"], atol=1e-6)
 
 
+def test_a_predictor_for_the_ensemble_alone_loads_and_runs_its_members(trained_root, predictor):
+    alone = Predictor(trained_root / "artifacts", names=["ensemble"], warm_detector=False)
+    assert alone.names == ["ensemble"] and set(alone.networks) == set(predictor.weights["ensemble"])
+    batch = some_faces(2)
+    np.testing.assert_allclose(alone.predict_faces(batch)["ensemble"], predictor.predict_faces(batch)["ensemble"], atol=1e-6)
+
+
 def test_a_model_that_cannot_load_is_named_and_takes_its_ensemble_with_it(trained_root, tmp_path):
     import shutil
 
