@@ -69,15 +69,13 @@ st.caption(f"Read {timing['read']:.0f} ms · detection {timing['detect']:.0f} ms
            f"total {timing['total']:.0f} ms on this machine.")
 
 found = [r for r in result.faces if r.face.box is not None or r.face.found_by == "face crop"]
+if found and found[0].face.box is not None:
+    st.image(draw_boxes(result.rgb, [r.face for r in found]), caption=f"{label}: {len(found)} face(s) found",
+             width=min(PHOTO_WIDTH, result.rgb.shape[1]))
 if not found:
     st.warning(f"**No face was found in {label}**, so no expression is shown. Use a photo where the face is large, "
                "frontal and well lit, or try the other detector.")
-if result.faces and result.faces[0].face.box is not None:
-    st.image(draw_boxes(result.rgb, [r.face for r in result.faces]), caption=f"{label}: {len(result.faces)} face(s) found",
-             width=min(PHOTO_WIDTH, result.rgb.shape[1]))
-elif not found:
     st.image(result.rgb, caption=f"{label}: no face found", width=min(PHOTO_WIDTH, max(96, result.rgb.shape[1])))
-if not found:
     st.toggle("Show the models the whole image anyway", key="whole_image",
               help="The answer is then about the whole image, not a face, and is labelled so.")
 
