@@ -105,7 +105,7 @@ def _tree_stamp(root: Path) -> tuple:
                  for folder in artifacts.list_model_dirs(root).values() for f in sorted(folder.glob("*")) if f.is_file())
 
 
-@st.cache_resource(show_spinner="Loading and warming the models (once)…")
+@st.cache_resource(show_spinner="Loading and warming the models (once)…", max_entries=1)  # one set of models in memory
 def _predictor(root: str, stamp: tuple) -> Predictor:
     return Predictor(root)
 
