@@ -179,11 +179,11 @@ def search(rgb: np.ndarray, detector: str = "mtcnn") -> tuple[list[tuple[tuple, 
     """Boxes in the photo's pixels and the pass that found them, trying until one finds a face: the photo at
     DETECT_SIDE, then contrast-equalised (CLAHE: dim and washed-out faces), then at full size (small faces)."""
     small, scale = _scaled(rgb, DETECT_SIDE)
-    passes = [("", small, scale), ("equalised", _equalised(small), scale)]
+    passes = [("", lambda: small, scale), ("equalised", lambda: _equalised(small), scale)]
     if scale < 1:
-        passes.append(("full size", rgb, 1.0))
-    for name, image, factor in passes:
-        boxes = detect(image, detector)
+        passes.append(("full size", lambda: rgb, 1.0))
+    for name, image, factor in passes:  # each image made only when the passes before it found nothing
+        boxes = detect(image(), detector)
         if boxes:
             return [(tuple(int(round(v / factor)) for v in box), score) for box, score in boxes], name
     return [], ""

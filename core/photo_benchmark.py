@@ -101,7 +101,6 @@ def run_photo_benchmark(predictor, test: Split, count: int = BENCHMARK_PHOTOS, s
             photo = predictor.predict_photo(jpeg, detector)
             for key in timings:
                 timings[key].append(photo.timing_ms[key])
-            x, y, side = frame
             match = next((r for r in photo.faces if r.face.box and _matching_box([(r.face.box, None)], frame)), None)
             if match is not None:
                 found.append(k)
