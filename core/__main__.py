@@ -1,5 +1,5 @@
-"""Command line: ``python -m core {data,train,evaluate,ensemble,all,report,verify,benchmark,predict,framing,photo-benchmark} ...``
-(``--help`` on each)."""
+"""Command line: ``python -m core COMMAND ...``; ``python -m core --help`` lists the commands, ``--help`` on
+each tells its options."""
 
 from __future__ import annotations
 
@@ -9,21 +9,27 @@ import sys
 from pathlib import Path
 
 from core.artifacts import ArtifactError
+from core.checkpoint import TrainError
 from core.classes import CLASS_NAMES
-from core.data import DataError, load_dataset, make_splits, split_summary
-from core.ensemble import EnsembleError, build_ensemble
-from core.evaluate import TTA_MODES
+from core.data import DataError, load_dataset, make_splits, split_summary, write_dataset_artifacts
+from core.ensemble import build_ensemble
+from core.export import is_up_to_date
 from core.faces import DETECTORS
+from core.inference import TTA_MODES, EnsembleError
 from core.models import TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.photo_benchmark import BENCHMARK_PHOTOS, FRAMING_PHOTOS
-from core.train import STOP_PATIENCE, TrainConfig, TrainError, is_up_to_date
+from core.train import STOP_PATIENCE, TrainConfig
 
 USER_ERRORS = (DataError, TrainError, WeightsUnavailable, ArtifactError, UnknownModel, EnsembleError)
 
 
 def _add_data_args(parser, required=True):
-    parser.add_argument("--data", required=required, help="FER-2013: the Kaggle folder (train/, test/), its zip, or fer2013.csv")
-    parser.add_argument("--val-fraction", type=float, default=0.1, help="share of the training images held out for validation")
+    parser.add_argument(
+        "--data", required=required, help="FER-2013: the Kaggle folder (train/, test/), its zip, or fer2013.csv"
+    )
+    parser.add_argument(
+        "--val-fraction", type=float, default=0.1, help="share of the training images held out for validation"
+    )
     parser.add_argument("--seed", type=int, default=1234)
 
 
@@ -38,9 +44,13 @@ def _add_train_args(parser):
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
     parser.add_argument("--restart", action="store_true", help="discard an interrupted run and start over")
     parser.add_argument("--limit", type=int, help="use only the first N training images (quick trials)")
-    parser.add_argument("--patience", type=int, metavar="EPOCHS",
-                        help=f"stop after this many epochs without a better validation accuracy (default {STOP_PATIENCE}); a long "
-                             "warm restart, whose high rate costs accuracy at first, needs more")
+    parser.add_argument(
+        "--patience",
+        type=int,
+        metavar="EPOCHS",
+        help=f"stop after this many epochs without a better validation accuracy (default {STOP_PATIENCE}); a long "
+        "warm restart, whose high rate costs accuracy at first, needs more",
+    )
 
 
 def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
@@ -53,7 +63,10 @@ def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
 
 
 def cmd_data(args) -> None:
-    summary = split_summary(make_splits(load_dataset(args.data), args.val_fraction, args.seed))
+    splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
+    summary = split_summary(splits)
+    if args.out:
+        write_dataset_artifacts(splits, Path(args.out))
     if args.json:
         print(json.dumps(summary, indent=1))
         return
@@ -64,9 +77,12 @@ def cmd_data(args) -> None:
         print(f"{name:<10}" + "".join(f"{summary['splits'][s]['counts'][name]:>8}" for s in ("train", "val", "test")))
     print(f"{'total':<10}" + "".join(f"{summary['splits'][s]['total']:>8}" for s in ("train", "val", "test")))
     print(f"training pool {summary['training_pool']}; test split: {summary['test_split']}")
-    print(f"{report['loaded']} images loaded, {report['converted']} converted to 48x48 grayscale, {report['skipped']} skipped")
+    print(f"{report['loaded']} images loaded, {report['converted']} converted to 48x48 grayscale, "
+          f"{report['skipped']} skipped")
     for name, reason in report["skipped_examples"]:
         print(f"  skipped {name}: {reason}")
+    if args.out:
+        print(f"wrote the Data page's files into {args.out}")
 
 
 def cmd_train(args) -> None:
@@ -84,11 +100,12 @@ def require_trainable(name: str) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from core.train import evaluate_saved_model
+    from core.export import evaluate_saved_model
 
     require_trainable(args.model)
     splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
-    metrics = evaluate_saved_model(args.model, splits, Path(args.out), tta=None if args.tta == "auto" else args.tta)
+    metrics = evaluate_saved_model(args.model, Path(args.out) / args.model, splits,
+                                   tta=None if args.tta == "auto" else args.tta)
     print(f"{args.model}: test accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
           f"weighted F1 {metrics['weighted_f1']:.4f} ({metrics['test_split']}); TTA "
           f"{metrics['tta']}; ECE {metrics['calibration']['test']['ece']:.4f}")
@@ -111,6 +128,13 @@ def cmd_report(args) -> None:
     print(summary_markdown(models))
 
 
+def cmd_cards(args) -> None:
+    from core.model_card import write_cards
+
+    for path in write_cards(Path(args.artifacts), Path(args.readme) if args.readme else None):
+        print(f"wrote {path}")
+
+
 def cmd_verify(args) -> None:
     from core.verify import verify_artifacts
 
@@ -118,13 +142,17 @@ def cmd_verify(args) -> None:
     problems = verify_artifacts(Path(args.artifacts), splits)
     if problems:
         raise ArtifactError("\n".join(["the artifacts do not check out:", *problems]))
-    print("all checks passed" + ("" if splits else " (pass --data to also reload every model and re-predict the test split)"))
+    print(
+        "all checks passed"
+        + ("" if splits else " (pass --data to also reload every model and re-predict the test split)")
+    )
 
 
 def cmd_all(args) -> None:
     from core.train import train
 
     splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
+    write_dataset_artifacts(splits, Path(args.out))
     for name in TRAINED_MODELS:
         if is_up_to_date(name, Path(args.out)) and not args.restart:
             print(f"{name}: up to date, skipped")
@@ -165,8 +193,10 @@ def cmd_predict(args) -> None:
 
     predictor = Predictor(args.artifacts)
     if not predictor.names:
-        raise ArtifactError(f"No usable model in {args.artifacts}: " + ("; ".join(f"{n}: {r}" for n, r in predictor.broken.items())
-                                                                       or "train some first (see the README)."))
+        raise ArtifactError(
+            f"No usable model in {args.artifacts}: "
+            + ("; ".join(f"{n}: {r}" for n, r in predictor.broken.items()) or "train some first (see the README).")
+        )
     for name, reason in predictor.broken.items():
         print(f"warning: {name} is left out: {reason}", file=sys.stderr)
     for path in photo_files(args.paths):
@@ -183,7 +213,9 @@ def cmd_predict(args) -> None:
         timing = ", ".join(f"{k} {v:.0f} ms" for k, v in result.timing_ms.items())
         print(f"{path}: {len(result.faces) or 'no'} face(s) ({timing})", flush=True)
         for number, face in enumerate(result.faces, start=1):
-            answers = ", ".join(f"{n} {CLASS_NAMES[int(p.argmax())]} {p.max():.2f}" for n, p in face.probabilities.items())
+            answers = ", ".join(
+                f"{n} {CLASS_NAMES[int(p.argmax())]} {p.max():.2f}" for n, p in face.probabilities.items()
+            )
             doubt = f"  [uncertain: {'; '.join(face.doubts)}]" if face.doubts else ""
             print(f"  face {number} at {face.face.box or 'whole image'}: {face.label}  ({answers}){doubt}", flush=True)
 
@@ -208,12 +240,19 @@ def cmd_photo_benchmark(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="FER-2013 model lab: data, training, evaluation.")
+    parser = argparse.ArgumentParser(
+        prog="python -m core", description="FER-2013 model lab: data, training, evaluation."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    data = commands.add_parser("data", help="load FER-2013 and print the split summary")
+    data = commands.add_parser(
+        "data", help="load FER-2013 and print the split summary; --out writes the Data page's files"
+    )
     _add_data_args(data)
     data.add_argument("--json", action="store_true", help="print the summary as JSON")
+    data.add_argument(
+        "--out", help="artifact root to write dataset.json and dataset_examples.npz into (e.g. artifacts)"
+    )
     data.set_defaults(run=cmd_data)
 
     train = commands.add_parser("train", help="train one model and write its artifacts")
@@ -255,6 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--csv", default="fer-lab-metrics.csv")
     report.set_defaults(run=cmd_report)
 
+    cards = commands.add_parser("cards", help="write each model's MODEL_CARD.md, RESULTS.md and the README's "
+                                "leaderboard from the artifact files")
+    cards.add_argument("--artifacts", default="artifacts", help="artifact root to document")
+    cards.add_argument("--readme", default="README.md", help="README whose leaderboard to rewrite ('' for none)")
+    cards.set_defaults(run=cmd_cards)
+
     verify = commands.add_parser("verify", help="check artifacts: file sizes, metrics against predictions, and "
                                  "with --data each model.keras reloaded to reproduce its metrics exactly")
     _add_data_args(verify, required=False)
@@ -268,12 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-size", type=int, default=64)
     bench.set_defaults(run=cmd_benchmark)
 
-    predict = commands.add_parser("predict", help="every model's answer for the faces in photos: the try-it page's path")
+    predict = commands.add_parser(
+        "predict", help="every model's answer for the faces in photos: the try-it page's path"
+    )
     predict.add_argument("paths", nargs="+", metavar="PATH", help="photos, or folders of photos")
     predict.add_argument("--detector", default=DETECTORS[0], choices=DETECTORS)
     predict.add_argument("--tta", default="validated", choices=("validated", *TTA_MODES),
                          help="validated: each model's own choice, made on validation")
-    predict.add_argument("--whole-image", action="store_true", help="where no face is found, show the models the whole image")
+    predict.add_argument(
+        "--whole-image", action="store_true", help="where no face is found, show the models the whole image"
+    )
     predict.add_argument("--artifacts", default="artifacts", help="artifact root holding the models")
     predict.add_argument("--json", action="store_true", help="one JSON object per photo per line")
     predict.set_defaults(run=cmd_predict)
@@ -287,7 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     photo_bench = commands.add_parser("photo-benchmark", help="test faces placed into photos, through the try-it path: "
                                       "faces found, accuracy and agreement against the 48x48 originals, time")
     _add_data_args(photo_bench)
-    photo_bench.add_argument("--artifacts", default="artifacts", help="models to run; writes ARTIFACTS/photo_benchmark.json")
+    photo_bench.add_argument(
+        "--artifacts", default="artifacts", help="models to run; writes ARTIFACTS/photo_benchmark.json"
+    )
     photo_bench.add_argument("--photos", type=int, default=BENCHMARK_PHOTOS)
     photo_bench.set_defaults(run=cmd_photo_benchmark)
     return parser
@@ -301,7 +352,10 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nInterrupted. Every finished epoch is saved: run the same command with --resume to go on.", file=sys.stderr)
+        print(
+            "\nInterrupted. Every finished epoch is saved: run the same command with --resume to go on.",
+            file=sys.stderr,
+        )
         return 130
     return 0
 

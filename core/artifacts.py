@@ -11,6 +11,7 @@ This module imports neither TensorFlow nor Streamlit, so the dashboard reads thr
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.classes import CLASS_NAMES
+from core import schema
 from core.models import REGISTRY
 
 MODEL = "model.keras"
@@ -36,6 +37,7 @@ ENSEMBLE_FILES = (ENSEMBLE, METRICS, PREDICTIONS, CARD)  # an ensemble has membe
 DATASET = "dataset.json"
 DATASET_EXAMPLES = "dataset_examples.npz"
 BENCHMARK = "benchmark.json"
+MISTAKES_PER_CLASS = 12  # predictions.npz keeps the most confident mistakes, with their pixels, per true class
 HISTORY_COLUMNS = ("epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
 
 
@@ -98,6 +100,15 @@ def save_keras_weights(model, path) -> None:
     _replace_atomically(Path(path), lambda tmp: model.save_weights(tmp))
 
 
+def file_sha256(path) -> str:
+    """The SHA-256 of a file, as a card records its model.keras's."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def read_json(path) -> dict:
     try:
         return json.loads(Path(path).read_text())
@@ -147,6 +158,11 @@ class ModelArtifacts:
     predictions: dict
     ensemble: dict | None  # ensemble.json: {"members": {name: weight}, ...}
 
+    @property
+    def members(self) -> dict[str, float]:
+        """An ensemble's members with a weight above zero; empty for a single network."""
+        return {name: weight for name, weight in (self.ensemble or {}).get("members", {}).items() if weight}
+
 
 def read_model_artifacts(folder) -> ModelArtifacts:
     """Read a model folder, or raise ArtifactError saying what is missing or damaged."""
@@ -165,13 +181,32 @@ def read_model_artifacts(folder) -> ModelArtifacts:
         history = None if ensemble else pd.read_csv(folder / HISTORY)
     except (OSError, ValueError) as error:
         raise ArtifactError(f"{folder / HISTORY} is not readable CSV ({error})") from error
-    lacking = [k for k in ("accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix", "roc", "n_test")
-               if k not in metrics]
-    if lacking:
-        raise ArtifactError(f"metrics.json lacks {', '.join(lacking)}")
-    if predictions.get("probabilities", np.empty(0)).shape != (metrics["n_test"], len(CLASS_NAMES)):
-        raise ArtifactError("predictions.npz does not match metrics.json")
-    return ModelArtifacts(folder.name, card.get("title", folder.name), metrics, card, history, predictions, ensemble)
+    try:
+        schema.check(card, schema.CARD, CARD)
+        schema.check(metrics, schema.METRICS, METRICS)
+        schema.check_predictions(predictions, metrics["n_test"])
+        if ensemble is not None:
+            schema.check(ensemble, schema.ENSEMBLE, ENSEMBLE)
+            if not any(ensemble["members"].values()):
+                raise schema.SchemaError(f"{ENSEMBLE} gives every member weight zero")
+        if history is not None:
+            schema.check_history(history, HISTORY_COLUMNS)
+    except schema.SchemaError as error:
+        raise ArtifactError(str(error)) from error
+    title = card.get("title") or folder.name
+    if card.get("model", folder.name) != folder.name:  # a copy under another name: tell it from the original
+        title = f"{title} ({folder.name})"
+    return ModelArtifacts(folder.name, title, metrics, card, history, predictions, ensemble)
+
+
+def read_dataset_summary(path) -> dict:
+    """dataset.json, checked against the format; ArtifactError says what is wrong."""
+    summary = read_json(path)
+    try:
+        schema.check(summary, schema.DATASET, DATASET)
+    except schema.SchemaError as error:
+        raise ArtifactError(f"{path} is not a dataset summary: {error}") from error
+    return summary
 
 
 def warm_restarts(history: pd.DataFrame) -> list[int]:

@@ -17,8 +17,8 @@ import numpy as np
 
 from core import artifacts
 from core.classes import IMAGE_SIZE, NUM_CLASSES
-from core.models import build_model
-from core.train import compile_model, library_versions, machine_description
+from core.machine import library_versions, machine_description
+from core.models import build_model, compile_model
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 WARMUP_STEPS = 2

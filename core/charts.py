@@ -71,8 +71,17 @@ def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: d
                            marker=dict(symbol="star", size=14, color=colour), name=f"{title} kept epoch",
                            legendgroup=name, showlegend=False, row=1, col=2,
                            hovertemplate=f"{title}: kept epoch %{{x}}, val accuracy %{{y:.4f}}<extra></extra>")
-        figure.add_scatter(x=history["epoch"], y=history["learning_rate"], mode="lines+markers", line=dict(color=colour),
-                           name=f"{title} lr", legendgroup=name, showlegend=False, row=1, col=3)
+        figure.add_scatter(
+            x=history["epoch"],
+            y=history["learning_rate"],
+            mode="lines+markers",
+            line=dict(color=colour),
+            name=f"{title} lr",
+            legendgroup=name,
+            showlegend=False,
+            row=1,
+            col=3,
+        )
         for epoch, label in training_events(history).items():
             x = epoch + 0.5
             figure.add_vline(x=x, line=dict(color=colour, dash="dash", width=1))

@@ -23,10 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from core import artifacts
 from core.classes import CLASS_NAMES, CSV_CODE_TO_CLASS, IMAGE_SIZE, NUM_CLASSES
+from core.images import decode_image
 
 CACHE_VERSION = 1
 # FER-2013's own split names, as found in the CSV's Usage column or in Kaggle file names.
@@ -93,53 +94,7 @@ class Splits:
     seed: int
 
 
-# --- decoding -------------------------------------------------------------------------------
-
-
-def to_gray48(image: np.ndarray) -> tuple[np.ndarray, str]:
-    """Any decoded image as 48x48 uint8 grayscale, and a note of what was converted ('' if none).
-
-    Colour becomes gray, alpha is composited on white, 16-bit and float are rescaled to 8 bits,
-    and a non-square image is centre-cropped before resizing.
-    """
-    notes = []
-    if image.dtype != np.uint8:
-        notes.append(f"{image.dtype} to 8-bit")
-        if np.issubdtype(image.dtype, np.floating):
-            top = 1.0 if float(np.nanmax(image)) <= 1.0 else 255.0
-            image = np.clip(np.nan_to_num(image) / top * 255.0, 0, 255).astype(np.uint8)
-        else:
-            image = (image.astype(np.float64) / np.iinfo(image.dtype).max * 255.0).round().astype(np.uint8)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim == 3:
-        if image.shape[2] == 4:
-            notes.append("alpha on white")
-            alpha = image[:, :, 3:4].astype(np.float32) / 255.0
-            image = (image[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-        notes.append("colour to gray")
-        image = cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_BGR2GRAY)
-    height, width = image.shape
-    if height != width:
-        side = min(height, width)
-        top, left = (height - side) // 2, (width - side) // 2
-        image = image[top : top + side, left : left + side]
-        notes.append(f"{width}x{height} centre-cropped")
-    if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
-        shrink = image.shape[0] > IMAGE_SIZE
-        image = cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-        notes.append(f"resized to {IMAGE_SIZE}x{IMAGE_SIZE}")
-    return image, ", ".join(notes)
-
-
-def decode_image(data: bytes) -> tuple[np.ndarray | None, str]:
-    """Decode image bytes to 48x48 grayscale. Returns (image, conversion note) or (None, why not)."""
-    if not data:
-        return None, "empty file"
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None or image.size == 0:
-        return None, "not a readable image (corrupt or not an image file)"
-    return to_gray48(image)
+# --- file names --------------------------------------------------------------------------------
 
 
 def origin_of(file_name: str) -> int:
@@ -287,7 +242,7 @@ def _load_csv(path: Path, report: LoadReport) -> tuple[Split, Split]:
                 report.skip(name, f"{len(row)} fields instead of {len(header)}")
                 continue
             emotion, pixels, usage = (row[column[c]].strip() for c in CSV_COLUMNS)
-            if not emotion.isdigit() or int(emotion) not in CSV_CODE_TO_CLASS:
+            if not (emotion.isascii() and emotion.isdigit()) or int(emotion) not in CSV_CODE_TO_CLASS:
                 report.skip(name, f"unknown emotion code {emotion!r}")
                 continue
             if usage not in usage_to_split:
@@ -297,6 +252,9 @@ def _load_csv(path: Path, report: LoadReport) -> tuple[Split, Split]:
                 values = np.array(pixels.split(), dtype=np.int64)
             except ValueError:
                 report.skip(name, "non-numeric pixel values")
+                continue
+            except OverflowError:
+                report.skip(name, "pixel values outside 0-255")
                 continue
             if values.size != IMAGE_SIZE * IMAGE_SIZE:
                 report.skip(name, f"{values.size} pixels instead of {IMAGE_SIZE * IMAGE_SIZE}")
@@ -333,7 +291,9 @@ def fingerprint(path: Path) -> str:
             dirs.sort()
             for name in sorted(files):
                 stat = os.stat(os.path.join(root, name))
-                digest.update(f"{os.path.relpath(os.path.join(root, name), path)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+                digest.update(
+                    f"{os.path.relpath(os.path.join(root, name), path)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode()
+                )
     else:
         stat = path.stat()
         digest.update(f"{stat.st_size}|{stat.st_mtime_ns}".encode())
@@ -344,10 +304,10 @@ def _cache_file(path: Path, cache_dir: Path) -> Path:
     return cache_dir / f"{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]}.npz"
 
 
-def _read_cache(cache_file: Path, print_: str) -> Dataset | None:
+def _read_cache(cache_file: Path, source_fingerprint: str) -> Dataset | None:
     try:
         with np.load(cache_file, allow_pickle=False) as saved:
-            if str(saved["fingerprint"]) != print_:
+            if str(saved["fingerprint"]) != source_fingerprint:
                 return None
             report = LoadReport(**json.loads(str(saved["report"])))
             return Dataset(
@@ -359,11 +319,11 @@ def _read_cache(cache_file: Path, print_: str) -> Dataset | None:
         return None  # missing, stale or damaged cache: decode again
 
 
-def _write_cache(cache_file: Path, print_: str, dataset: Dataset) -> None:
+def _write_cache(cache_file: Path, source_fingerprint: str, dataset: Dataset) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
-        np.savez(buffer, fingerprint=print_, report=json.dumps(asdict(dataset.report)),
+        np.savez(buffer, fingerprint=source_fingerprint, report=json.dumps(asdict(dataset.report)),
                  pool_x=dataset.pool.x, pool_y=dataset.pool.y, pool_origin=dataset.pool.origin,
                  test_x=dataset.test.x, test_y=dataset.test.y, test_origin=dataset.test.origin)
         temporary = cache_file.with_suffix(".tmp")
@@ -379,8 +339,8 @@ def load_dataset(path: str | os.PathLike, cache_dir: str | os.PathLike | None = 
     path = Path(path).expanduser()
     form = detect_form(path)
     cache_file = _cache_file(path, Path(cache_dir) if cache_dir else default_cache_dir())
-    print_ = fingerprint(path)
-    if use_cache and (cached := _read_cache(cache_file, print_)) is not None:
+    source_fingerprint = fingerprint(path)
+    if use_cache and (cached := _read_cache(cache_file, source_fingerprint)) is not None:
         return cached
     report = LoadReport(source=str(path.resolve()), form=form)
     if form == "folder":
@@ -397,7 +357,7 @@ def load_dataset(path: str | os.PathLike, cache_dir: str | os.PathLike | None = 
         raise DataError(f"'{path}' holds no readable {which} images.")
     dataset = Dataset(pool=pool, test=test, report=report)
     if use_cache:
-        _write_cache(cache_file, print_, dataset)
+        _write_cache(cache_file, source_fingerprint, dataset)
     return dataset
 
 
@@ -484,3 +444,10 @@ def examples_per_class(split: Split, per_class: int = 8, seed: int = 0) -> tuple
         chosen.extend(rng.choice(members, size=min(per_class, len(members)), replace=False))
     chosen = np.asarray(chosen, np.int64)
     return split.x[chosen], split.y[chosen]
+
+
+def write_dataset_artifacts(splits: Splits, root: Path) -> None:
+    """The Data page's files: the split summary and a few example faces per class."""
+    artifacts.write_json(Path(root) / artifacts.DATASET, split_summary(splits))
+    images, labels = examples_per_class(splits.train)
+    artifacts.write_npz(Path(root) / artifacts.DATASET_EXAMPLES, images=images[..., 0], labels=labels.astype(np.int8))

@@ -19,23 +19,11 @@ import numpy as np
 from core import artifacts
 from core.data import Splits, describe_test_split
 from core.evaluate import evaluate_predictions, negative_log_likelihood
+from core.inference import EnsembleError, combine
 from core.models import TRAINED_MODELS, get_spec
 
 NAME = "ensemble"
 WEIGHT_STEP = 0.1  # the weights are searched on a grid of this step over the simplex
-
-
-class EnsembleError(Exception):
-    """The ensemble cannot be built; the message says what is missing."""
-
-
-def combine(probabilities: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """sum_m w_m p_m / sum_m w_m over the members with a weight."""
-    total = sum(weights.values())
-    if total <= 0:
-        raise EnsembleError("The ensemble weights sum to zero.")
-    mixed = sum(weight * np.asarray(probabilities[name], np.float64) for name, weight in weights.items() if weight)
-    return (mixed / total).astype(np.float32)
 
 
 def weight_grid(members: list[str], step: float = WEIGHT_STEP):
@@ -98,14 +86,26 @@ def build_ensemble(splits: Splits, root, members: list[str] | None = None, log=p
                                                         "chosen_on": "validation", "weight_step": WEIGHT_STEP})
     artifacts.write_npz(folder / artifacts.PREDICTIONS, **arrays)
     artifacts.write_json(folder / artifacts.METRICS, metrics)
-    artifacts.write_json(folder / artifacts.CARD, {
-        "model": NAME, "title": spec.title, "description": spec.description, "architecture": "ensemble",
-        "members": weights, "members_tta": member_tta, "initial_weights": "members",
-        "initial_weights_label": "its members'", "best_val_accuracy": metrics["tta_effect"]["none"]["val_accuracy"],
-        "parameters": sum(artifacts.read_json(root / m / artifacts.CARD).get("parameters", 0) for m, w in weights.items() if w),
-        "file_size_bytes": 0, "search_seconds": round(time.perf_counter() - started, 2),
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    })
+    artifacts.write_json(
+        folder / artifacts.CARD,
+        {
+            "model": NAME,
+            "title": spec.title,
+            "description": spec.description,
+            "architecture": "ensemble",
+            "members": weights,
+            "members_tta": member_tta,
+            "initial_weights": "members",
+            "initial_weights_label": "its members'",
+            "best_val_accuracy": metrics["tta_effect"]["none"]["val_accuracy"],
+            "parameters": sum(
+                artifacts.read_json(root / m / artifacts.CARD).get("parameters", 0) for m, w in weights.items() if w
+            ),
+            "file_size_bytes": 0,
+            "search_seconds": round(time.perf_counter() - started, 2),
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
     log(f"{NAME}: weights {weights} (chosen on validation); test accuracy {metrics['accuracy']:.4f}, "
         f"macro F1 {metrics['macro_f1']:.4f}")
     return metrics

@@ -3,7 +3,7 @@
     from core.evaluate import compute_metrics
     metrics = compute_metrics(y_true, probabilities)   # accuracy, F1s, per class, confusion, ROC
 
-Also test-time augmentation (``predict(..., tta="flip")``) and calibration: expected calibration
+Also the choice of test-time augmentation on validation, and calibration: expected calibration
 error, reliability bins, and a softmax temperature fitted on validation.
 """
 
@@ -12,14 +12,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
+from core.artifacts import MISTAKES_PER_CLASS
 from core.classes import CLASS_NAMES, NUM_CLASSES
+from core.inference import TTA_MODES
 
-MISTAKES_PER_CLASS = 12  # most confident mistakes kept, with their pixels, per true class
 ROC_DECIMALS = 5
 CALIBRATION_BINS = 15
-TTA_MODES = ("none", "flip", "flip+shift")  # views averaged: 1, 2 (mirror), 10 (mirror x 2-pixel shifts)
-SHIFT_PIXELS = 2
-PREDICT_BATCH = 512  # images (faces x views) per model call
 
 
 def _roc_entry(y_binary: np.ndarray, scores: np.ndarray) -> dict | None:
@@ -84,43 +82,6 @@ def most_confident_mistakes(y_true, probabilities, per_class: int = MISTAKES_PER
         chosen.extend(wrong[np.argsort(-confidence[wrong], kind="stable")][:per_class])
     chosen = np.asarray(chosen, np.int64)
     return chosen[np.argsort(-confidence[chosen], kind="stable")]
-
-
-def _shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """The images moved by (dy, dx) pixels, edges repeated."""
-    p = SHIFT_PIXELS
-    padded = np.pad(images, ((0, 0), (p, p), (p, p), (0, 0)), mode="edge")
-    h, w = images.shape[1:3]
-    return padded[:, p - dy: p - dy + h, p - dx: p - dx + w]
-
-
-def tta_views(images: np.ndarray, tta: str) -> list[np.ndarray]:
-    """The views of (N, H, W, C) images whose predictions ``predict`` averages."""
-    if tta not in TTA_MODES:
-        raise ValueError(f"Unknown test-time augmentation '{tta}': use one of {', '.join(TTA_MODES)}.")
-    views = [images]
-    if tta != "none":
-        views.append(images[:, :, ::-1])
-    if tta == "flip+shift":
-        s = SHIFT_PIXELS
-        views += [_shifted(view, dy, dx) for view in views[:2] for dy, dx in ((s, 0), (-s, 0), (0, s), (0, -s))]
-    return views
-
-
-def predict(model, images: np.ndarray, tta: str = "none") -> np.ndarray:
-    """Probabilities (N, 7) float32 for raw (N, 48, 48, 1) pixels, averaged over the TTA views.
-
-    All views of up to PREDICT_BATCH images go through the model in one call (``predict_on_batch``, one
-    compiled graph): calling ``model.predict`` per view cost each call its own set-up.
-    """
-    images = np.asarray(images, np.float32)
-    per_call = max(1, PREDICT_BATCH // len(tta_views(images[:1], tta)))
-    chunks = []
-    for start in range(0, len(images), per_call):
-        views = tta_views(images[start : start + per_call], tta)
-        output = np.asarray(model.predict_on_batch(np.concatenate(views)), np.float64)
-        chunks.append(output.reshape(len(views), -1, output.shape[-1]).mean(axis=0))
-    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros((0, NUM_CLASSES), np.float32)
 
 
 def calibration_bins(y_true, probabilities, bins: int = CALIBRATION_BINS) -> dict:

@@ -10,7 +10,8 @@ when there is one) into "pixels -> maps" and "maps -> class scores"; the maps ar
 spatially averaged gradient of the class score and summed, negative evidence dropped
 (Selvaraju et al., 2017). The score is the logit before the final softmax, as in the paper: the
 probability of a confident class saturates and its gradient vanishes. Gradients use TensorFlow;
-the maps may be of any float dtype (mixed precision). The maps are coarse at 48x48 input (CNN 6x6, VGG16 3x3, ResNet50V2 2x2) and are upsampled.
+the maps may be of any float dtype (mixed precision). The maps are coarse at 48x48 input (CNN 6x6,
+VGG16 3x3, ResNet50V2 2x2) and are upsampled.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class GradCam:
 
 def ensemble_heatmaps(cams: dict, weights: dict[str, float], faces, class_index=None) -> tuple[np.ndarray, np.ndarray]:
     """The ensemble's Grad-CAM: its members' heatmaps for the ensemble's class, averaged with its weights."""
-    from core.ensemble import combine
+    from core.inference import combine
 
     members = [name for name, weight in weights.items() if weight]
     targets = class_index

@@ -245,7 +245,9 @@ def find_faces(rgb: np.ndarray, detector: str = "mtcnn") -> list[Face]:
     boxes, how = search(rgb, detector)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     found_by = f"{detector} ({how})" if how else detector
-    return [Face(box=box, pixels=crop_face(gray, box, detector), score=score, found_by=found_by) for box, score in boxes]
+    return [
+        Face(box=box, pixels=crop_face(gray, box, detector), score=score, found_by=found_by) for box, score in boxes
+    ]
 
 
 def draw_boxes(rgb: np.ndarray, faces: list[Face]) -> np.ndarray:

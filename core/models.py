@@ -52,32 +52,68 @@ class ModelSpec:
     finetune_from: str | None = None  # first base layer unfrozen when fine-tuning
     weights_file: str | None = None  # keras.applications' name for the ImageNet "notop" file
 
+    @property
+    def is_ensemble(self) -> bool:
+        """Combined from the trained models' probabilities, with no network of its own."""
+        return self.architecture == "ensemble"
+
+    @property
+    def is_transfer(self) -> bool:
+        """A keras.applications base (ImageNet weights where they can be had) with a new head."""
+        return self.architecture not in ("cnn", "ensemble")
+
 
 REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("cnn", "Custom CNN", "Four conv blocks with batch norm, trained from scratch.", "cnn",
-                  epochs=20),
-        ModelSpec("cnn_aug", "Custom CNN + augmentation",
-                  "The same CNN trained on mirrored faces shifted by up to 10 %.",
-                  "cnn", augment=True, epochs=36),
-        ModelSpec("vgg16", "VGG16 transfer", "keras.applications.VGG16 base with a new head. With ImageNet "
-                  "weights the base is frozen first, then its top two blocks fine-tuned; from random init all of "
-                  "it trains.", "vgg16", augment=True,
-                  epochs=16, learning_rate=1e-4, finetune_from="block4_conv1",
-                  weights_file="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-        ModelSpec("resnet50v2", "ResNet50V2 + class weights", "keras.applications.ResNet50V2 trained "
-                  "unweighted, then with balanced class weights for the rare classes (disgust is 1.5 % of the "
-                  "data) over its last four epochs (deferred re-weighting).",
-                  "resnet50v2", augment=True, class_weighted=True, class_weights_from_epoch=16, epochs=20,
-                  learning_rate=1e-3,
-                  finetune_from="conv5_block1_preact_bn",
-                  weights_file="resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-        ModelSpec("ensemble", "Ensemble (weighted average)", "A weighted average of the trained models' probabilities, the "
-                  "weights chosen on validation (python -m core ensemble).", "ensemble"),
+        ModelSpec("cnn", "Custom CNN", "Four conv blocks with batch norm, trained from scratch.", "cnn", epochs=20),
+        ModelSpec(
+            "cnn_aug",
+            "Custom CNN + augmentation",
+            "The same CNN trained on mirrored faces shifted by up to 10 %.",
+            "cnn",
+            augment=True,
+            epochs=36,
+        ),
+        ModelSpec(
+            "vgg16",
+            "VGG16 transfer",
+            "keras.applications.VGG16 base with a new head. With ImageNet "
+            "weights the base is frozen first, then its top two blocks fine-tuned; from random init all of "
+            "it trains.",
+            "vgg16",
+            augment=True,
+            epochs=16,
+            learning_rate=1e-4,
+            finetune_from="block4_conv1",
+            weights_file="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        ),
+        ModelSpec(
+            "resnet50v2",
+            "ResNet50V2 + class weights",
+            "keras.applications.ResNet50V2 trained "
+            "unweighted, then with balanced class weights for the rare classes (disgust is 1.5 % of the "
+            "data) over its last four epochs (deferred re-weighting).",
+            "resnet50v2",
+            augment=True,
+            class_weighted=True,
+            class_weights_from_epoch=16,
+            epochs=20,
+            learning_rate=1e-3,
+            finetune_from="conv5_block1_preact_bn",
+            weights_file="resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        ),
+        ModelSpec(
+            "ensemble",
+            "Ensemble (weighted average)",
+            "A weighted average of the trained models' probabilities, the "
+            "weights chosen on validation (python -m core ensemble).",
+            "ensemble",
+        ),
     )
 }
-TRAINED_MODELS = tuple(name for name, spec in REGISTRY.items() if spec.architecture != "ensemble")
+TRAINED_MODELS = tuple(name for name, spec in REGISTRY.items() if not spec.is_ensemble)
+TRANSFER_ARCHITECTURES = frozenset(spec.architecture for spec in REGISTRY.values() if spec.is_transfer)
 
 
 def get_spec(name: str) -> ModelSpec:
@@ -191,7 +227,7 @@ def build_model(name: str, weights: str = "none", augment: bool | None = None):
     if augment:
         for layer in _augmentation(keras):
             x = layer(x)
-    if spec.architecture == "cnn":
+    if not spec.is_transfer:
         x = _cnn_body(keras, x, spec.widths)
     else:
         x = keras.layers.Concatenate(name="to_rgb")([x, x, x])
@@ -209,7 +245,7 @@ def build_model(name: str, weights: str = "none", augment: bool | None = None):
 
 def base_layer(model, spec: ModelSpec):
     """The nested keras.applications base of a transfer model (None for the CNNs)."""
-    return model.get_layer(spec.architecture) if spec.architecture != "cnn" else None
+    return model.get_layer(spec.architecture) if spec.is_transfer else None
 
 
 def set_base_trainable(model, spec: ModelSpec, phase: str) -> None:
@@ -234,3 +270,14 @@ def copy_weights(source, target) -> None:
     for layer in target.layers:
         if layer.weights:
             layer.set_weights(source.get_layer(layer.name).get_weights())
+
+
+def compile_model(model, learning_rate: float, label_smoothing: float) -> None:
+    """AdamW (weight decay 1e-4) on label-smoothed cross-entropy, as every registered model trains."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=1e-4),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        metrics=["accuracy"],
+    )

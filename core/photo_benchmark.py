@@ -20,8 +20,8 @@ from core import artifacts
 from core.classes import IMAGE_SIZE
 from core.data import Split
 from core.faces import DETECTORS, FRAMING_FILE, read_photo, search
-from core.report import MISSING
 from core.photo_set import compose_photo
+from core.report import MISSING
 
 FRAMING_PHOTOS = 600
 BENCHMARK_PHOTOS = 300
@@ -93,10 +93,20 @@ def run_photo_benchmark(predictor, test: Split, count: int = BENCHMARK_PHOTOS, s
     empty = [compose_photo(None, rng)[0] for _ in range(EMPTY_PHOTOS)]
     originals = predictor.predict_faces(test.x[index].reshape(-1, IMAGE_SIZE, IMAGE_SIZE))
     labels = test.y[index]
-    result = {"photos": len(photos), "empty_photos": len(empty), "seed": seed, "models": predictor.names, "detectors": {}}
+    result = {
+        "photos": len(photos),
+        "empty_photos": len(empty),
+        "seed": seed,
+        "models": predictor.names,
+        "detectors": {},
+    }
     for detector in DETECTORS:
         predictor.predict_photo(photos[0][0], detector)  # loads the detector
-        found, timings, through_photo = [], {k: [] for k in ("read", "detect", "models", "total")}, {n: [] for n in predictor.names}
+        found, timings, through_photo = (
+            [],
+            {k: [] for k in ("read", "detect", "models", "total")},
+            {n: [] for n in predictor.names},
+        )
         for k, (jpeg, frame) in enumerate(photos):
             photo = predictor.predict_photo(jpeg, detector)
             for key in timings:
@@ -118,8 +128,11 @@ def run_photo_benchmark(predictor, test: Split, count: int = BENCHMARK_PHOTOS, s
         result["detectors"][detector] = {"found": len(found), "found_share": round(len(found) / len(photos), 4),
                                          "empty_photos_with_a_face": false_faces,
                                          "median_ms": {k: _median(v) for k, v in timings.items()}, "models": per_model}
-        log(f"{detector}: found {len(found)} of {len(photos)}, a face in {false_faces} of {len(empty)} photos without one; median ms "
-            + ", ".join(f"{k} {_median(v)}" for k, v in timings.items()))
+        log(
+            f"{detector}: found {len(found)} of {len(photos)}, a face in {false_faces} of {len(empty)} photos "
+            "without one; median ms "
+            + ", ".join(f"{k} {_median(v)}" for k, v in timings.items())
+        )
     return result
 
 
@@ -129,10 +142,13 @@ def _figure(value: float | None, spec: str) -> str:
 
 def summary_markdown(result: dict) -> str:
     """The benchmark as a Markdown table, one row per detector and model."""
-    lines = [f"{result['photos']} photos of test faces (seed {result['seed']}), {result['empty_photos']} without a face; "
-             "accuracy and agreement on the faces found.", "",
-             "| detector | faces found | false faces | median ms: read / detect / models / total |",
-             "| --- | ---: | ---: | ---: |"]
+    lines = [
+        f"{result['photos']} photos of test faces (seed {result['seed']}), {result['empty_photos']} without a face; "
+        "accuracy and agreement on the faces found.",
+        "",
+        "| detector | faces found | false faces | median ms: read / detect / models / total |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for detector, entry in result["detectors"].items():
         ms = entry["median_ms"]
         lines.append(f"| {detector} | {entry['found']} of {result['photos']} ({entry['found_share']:.1%}) | "

@@ -7,7 +7,7 @@ The try-it page, ``python -m core predict``, both benchmarks and ``core verify``
     result = predictor.predict_photo(photo_bytes)    # PhotoResult: faces, largest first, with probabilities
     probabilities = predictor.predict_faces(faces)   # {model: (N, 7)} for (N, 48, 48) uint8 faces
 
-Each network sees all test-time-augmentation views of all faces in one call (``core.evaluate.predict``);
+Each network sees all test-time-augmentation views of all faces in one call (``core.inference.predict``);
 the ensemble is combined from its members' probabilities already computed, never predicted again.
 """
 
@@ -21,8 +21,8 @@ import numpy as np
 
 from core import artifacts
 from core.classes import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
-from core.evaluate import predict
 from core.faces import DETECT_SIDE, DETECTORS, Face, PhotoError, find_faces, read_photo, whole_image
+from core.inference import combine, predict
 
 UNSURE_BELOW = 0.5  # a headline top probability under this is flagged as uncertain
 
@@ -55,12 +55,22 @@ class PhotoResult:
 
     def to_json(self) -> dict:
         """The ``python -m core predict --json`` line for this photo."""
-        return {"file": self.file, "error": self.error, "timing_ms": {k: round(v, 1) for k, v in self.timing_ms.items()},
-                "notes": self.notes,
-                "faces": [{"box": list(r.face.box) if r.face.box else None, "found_by": r.face.found_by,
-                           "label": r.label, "doubts": r.doubts,
-                           "probabilities": {name: [round(float(v), 6) for v in p] for name, p in r.probabilities.items()}}
-                          for r in self.faces]}
+        return {
+            "file": self.file,
+            "error": self.error,
+            "timing_ms": {k: round(v, 1) for k, v in self.timing_ms.items()},
+            "notes": self.notes,
+            "faces": [
+                {
+                    "box": list(r.face.box) if r.face.box else None,
+                    "found_by": r.face.found_by,
+                    "label": r.label,
+                    "doubts": r.doubts,
+                    "probabilities": {name: [round(float(v), 6) for v in p] for name, p in r.probabilities.items()},
+                }
+                for r in self.faces
+            ],
+        }
 
 
 def doubts(probabilities: dict[str, np.ndarray], headline: str) -> list[str]:
@@ -133,7 +143,9 @@ class Predictor:
         """The model whose answer a face gets: the first ensemble asked for, else the first model."""
         return next((n for n in names if n in self.weights), names[0])
 
-    def predict_faces(self, faces: np.ndarray, names: list[str] | None = None, tta: str | None = None) -> dict[str, np.ndarray]:
+    def predict_faces(
+        self, faces: np.ndarray, names: list[str] | None = None, tta: str | None = None
+    ) -> dict[str, np.ndarray]:
         """{model: (N, 7) float32} for faces (N, 48, 48) uint8, in ``self.names`` order.
 
         ``names``: the models wanted (default all); an ensemble's members are run even when not asked for.
@@ -144,11 +156,12 @@ class Predictor:
         pixels = np.asarray(faces, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
         if not len(pixels):
             return {n: np.zeros((0, NUM_CLASSES), np.float32) for n in wanted}
-        network_out = {n: predict(network, pixels, tta=tta or self.tta[n]) for n, network in self.networks.items() if n in run}
+        network_out = {
+            n: predict(network, pixels, tta=tta or self.tta[n]) for n, network in self.networks.items() if n in run
+        }
         out = {}
         for name in wanted:
             if name in self.weights:
-                from core.ensemble import combine
 
                 out[name] = combine({m: network_out[m] for m in self.weights[name]}, self.weights[name])
             else:

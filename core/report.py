@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ import pandas as pd
 from core import charts
 from core.artifacts import ArtifactError, ModelArtifacts
 from core.classes import CLASS_NAMES
+from core.models import TRANSFER_ARCHITECTURES
 
 MISSING = "–"  # how tables show a figure a model lacks (the ensemble has no training time)
 
@@ -53,13 +55,19 @@ def best_first(board: pd.DataFrame) -> pd.DataFrame:
 def random_init_titles(models: dict[str, ModelArtifacts]) -> list[str]:
     """Titles of the transfer models trained from random initialisation instead of ImageNet weights."""
     return [m.title for m in models.values()
-            if m.card.get("initial_weights") == "none" and m.card.get("architecture") not in ("cnn", "ensemble")]
+            if m.card.get("initial_weights") == "none" and m.card.get("architecture") in TRANSFER_ARCHITECTURES]
 
 
 def per_class_table(models: dict[str, ModelArtifacts]) -> pd.DataFrame:
     """Long form: model, class, precision, recall, f1, support."""
     return pd.DataFrame([{"model": name, "class": c, **model.metrics["per_class"][c]}
                          for name, model in models.items() for c in CLASS_NAMES])
+
+
+def per_class_wide(models: dict[str, ModelArtifacts], score: str = "f1") -> pd.DataFrame:
+    """One score (precision, recall or f1): a row per class, a column per model title."""
+    wide = per_class_table(models).pivot(index="class", columns="model", values=score).reindex(list(CLASS_NAMES))
+    return wide[list(models)].rename(columns={n: m.title for n, m in models.items()})
 
 
 def comparison_csv(models: dict[str, ModelArtifacts]) -> str:
@@ -71,9 +79,80 @@ def comparison_csv(models: dict[str, ModelArtifacts]) -> str:
     return wide.join(per_class[ordered]).reset_index().to_csv(index=False, float_format="%.6g")
 
 
-def _row_normalised(matrix) -> np.ndarray:
-    counts = np.asarray(matrix, dtype=float)
-    return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+def confusion(model: ModelArtifacts, normalised: bool = True) -> np.ndarray:
+    """The test confusion matrix (rows: true class), as counts or as each true class's shares."""
+    counts = np.asarray(model.metrics["confusion_matrix"], dtype=float)
+    return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalised else counts
+
+
+def roc_curves(model: ModelArtifacts) -> dict:
+    """The per-class one-vs-rest curves and the micro and macro averages, by label (None: undefined)."""
+    roc = model.metrics["roc"]
+    return {**roc["per_class"], "micro average": roc["micro"], "macro average": roc["macro"]}
+
+
+def calibration_table(models: dict[str, ModelArtifacts]) -> pd.DataFrame:
+    """ECE and log-loss before and after the temperature, mean confidence and accuracy, per calibrated model."""
+    rows = []
+    for model in models.values():
+        calibration = model.metrics.get("calibration")
+        if not calibration:
+            continue
+        test = calibration["test"]
+        rows.append(
+            {
+                "model": model.title,
+                "ECE": test["ece"],
+                "ECE with T": calibration["test_with_temperature"]["ece"],
+                "T": calibration["temperature"],
+                "log-loss": calibration["nll"],
+                "log-loss with T": calibration["nll_with_temperature"],
+                "mean confidence": sum(c * n for c, n in zip(test["confidence"], test["count"]) if n)
+                / max(sum(test["count"]), 1),
+                "accuracy": model.metrics["accuracy"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def tta_table(models: dict[str, ModelArtifacts]) -> pd.DataFrame:
+    """Accuracy per test-time augmentation mode on test and validation, one row per trained model."""
+    measured = {
+        m.title: m.metrics["tta_effect"] for m in models.values() if m.metrics.get("tta_effect") and not m.ensemble
+    }
+    if not measured:
+        return pd.DataFrame()
+    test = pd.DataFrame(
+        {t: {mode: e["test_accuracy"] for mode, e in effect.items()} for t, effect in measured.items()}
+    ).T
+    val = pd.DataFrame({t: {mode: e["val_accuracy"] for mode, e in effect.items()} for t, effect in measured.items()}).T
+    return pd.concat([test.add_suffix(" (test)"), val.add_suffix(" (validation)")], axis=1)
+
+
+@dataclass
+class Mistakes:
+    """A model's kept confident mistakes that pass a filter, the surest first."""
+
+    pixels: np.ndarray  # (K, 48, 48) uint8
+    true: np.ndarray  # (K,) class indices
+    predicted: np.ndarray
+    probabilities: np.ndarray  # (K, 7)
+    kept: int  # mistakes the artifacts keep for the model, before the filter
+
+
+def mistakes(model: ModelArtifacts, true_class: str | None = None, predicted_class: str | None = None) -> Mistakes:
+    """The confident mistakes saved in predictions.npz, filtered by true and predicted class (None: any)."""
+    saved = model.predictions
+    index = saved["mistake_index"]
+    probabilities = saved["probabilities"][index]
+    truth, predicted = saved["y_true"][index], probabilities.argmax(axis=1)
+    keep = np.ones(len(index), bool)
+    if true_class is not None:
+        keep &= truth == CLASS_NAMES.index(true_class)
+    if predicted_class is not None:
+        keep &= predicted == CLASS_NAMES.index(predicted_class)
+    order = np.flatnonzero(keep)[np.argsort(-probabilities[keep].max(axis=1), kind="stable")]
+    return Mistakes(saved["mistake_pixels"][order], truth[order], predicted[order], probabilities[order], len(index))
 
 
 def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None = None) -> str:
@@ -82,19 +161,16 @@ def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None
         raise ArtifactError("There are no trained models to report on.")
     palette, titles = {n: charts.model_colour(n) for n in models}, {n: m.title for n, m in models.items()}
     figures = [("Per-class F1", charts.per_class_bars(per_class_table(models), "f1", palette, titles))]
-    for name, model in models.items():
+    for model in models.values():
         figures.append((f"{model.title}: confusion matrix (row-normalised)",
-                        charts.confusion_heatmap(_row_normalised(model.metrics["confusion_matrix"]), model.title, True)))
-    for name, model in models.items():
-        roc = model.metrics["roc"]
-        curves = {**roc["per_class"], "micro average": roc["micro"], "macro average": roc["macro"]}
-        figures.append((f"{model.title}: ROC curves", charts.roc_figure(curves, model.title)))
+                        charts.confusion_heatmap(confusion(model), model.title, True)))
+    for model in models.values():
+        figures.append((f"{model.title}: ROC curves", charts.roc_figure(roc_curves(model), model.title)))
     calibrated = {n: m.metrics["calibration"] for n, m in models.items() if m.metrics.get("calibration")}
     if calibrated:
         figures.append(("Reliability on the test split", charts.reliability_diagram(calibrated, palette, titles)))
     board = best_first(leaderboard(models).drop(columns="model"))
-    per_class = per_class_table(models).pivot(index="class", columns="model", values="f1").reindex(list(CLASS_NAMES))
-    per_class = per_class[list(models)].rename(columns=titles)
+    per_class = per_class_wide(models, "f1")
     splits = sorted({m.metrics.get("test_split") or "" for m in models.values()} - {""})
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>FER-2013 model lab report</title>",
@@ -107,7 +183,9 @@ def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None
     ]
     random_init = random_init_titles(models)
     if random_init:
-        parts.append(f"<p><b>Trained from random initialisation, not ImageNet:</b> {html.escape(', '.join(random_init))}.</p>")
+        parts.append(
+            f"<p><b>Trained from random initialisation, not ImageNet:</b> {html.escape(', '.join(random_init))}.</p>"
+        )
     for name, reason in (broken or {}).items():
         parts.append(f"<p><b>Left out:</b> {html.escape(name)} ({html.escape(reason)}).</p>")
     parts += ["<h2>Leaderboard</h2>", board.to_html(index=False, float_format=lambda v: f"{v:.4f}", na_rep=MISSING),

@@ -3,45 +3,65 @@
     from core.train import TrainConfig, train
     card = train(TrainConfig(model="cnn", data="../shared/fer2013", epochs=40))
 
-Each epoch ends with a checkpoint (model, optimizer, schedule state) in ``<out>/<model>/checkpoint/``;
-``resume=True`` continues from it, so an interruption costs at most the epoch in progress.
+Each epoch ends with a checkpoint (``core.checkpoint``); ``resume=True`` continues from it, so an
+interruption costs at most the epoch in progress, and the resumed run repeats the uninterrupted one:
+every epoch's shuffling, augmentation and dropout are seeded from the run's seed and the epoch alone.
 The learning rate warms up for two epochs, then follows a cosine down to a hundredth over the epoch
 budget. Validation alone picks the kept weights and stops a run that has stopped improving.
 A model with deferred class weights (``class_weights_from_epoch``) trains unweighted first, so that the
 features form on the natural class mix, then weighted; its kept weights come from after the switch.
 ``continue_from`` starts from a finished model's folder instead of new weights and trains ``epochs`` more
 with a fresh warm-up and cosine (a warm restart); history, timings and the kept epoch carry on from it.
+The finished model is exported into a staging folder that replaces ``<out>/<model>/`` in one step.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import platform
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from core import artifacts
-from core.classes import CLASS_NAMES, NUM_CLASSES
-from core.data import Split, Splits, class_counts, class_weights, describe_test_split, examples_per_class, load_dataset, make_splits, split_summary
-from core.evaluate import TTA_MODES, evaluate_predictions, predict
-from core.models import TRAINED_MODELS, build_model, copy_weights, describe_augmentation, get_spec, set_base_trainable, weights_label
+from core.checkpoint import (
+    BEST_WEIGHTS,
+    RunLock,
+    TrainError,
+    TrainState,
+    checkpoint_dir,
+    finish_swap,
+    has_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+    staging_dir,
+    swap_in,
+)
+from core.classes import NUM_CLASSES
+from core.data import Split, Splits, class_weights, detect_form, load_dataset, make_splits
+from core.export import export_and_evaluate
+from core.machine import PRECISIONS, choose_precision, distribution_scope
+from core.models import (
+    TRAINED_MODELS,
+    build_model,
+    compile_model,
+    copy_weights,
+    get_spec,
+    set_base_trainable,
+    weights_label,
+)
+from core.progress import make_progress_bar
 
 WARMUP_EPOCHS = 2
 FINAL_LR_FRACTION = 0.01  # the cosine ends at this fraction of the peak rate
 STOP_PATIENCE = 8  # epochs without a better val accuracy before training stops
 FINETUNE_LR_FACTOR = 0.1  # fine-tuning a pretrained base runs at a tenth of the head's rate
-MAX_MODEL_BYTES = 55_000_000  # a larger float32 model.keras is stored in float16 (files in git stay under 60 MB)
-
-
-class TrainError(Exception):
-    """A training run cannot start or go on; the message says what to do."""
+# Settings a resumed run must share with the run it resumes; the epoch budget and patience may change.
+RESUME_MUST_MATCH = ("data", "seed", "val_fraction", "batch_size", "learning_rate", "weights", "limit",
+                     "class_weights_from_epoch", "continue_from")
 
 
 @dataclass
@@ -62,168 +82,6 @@ class TrainConfig:
     class_weights_from_epoch: int | None = None  # class-weighted models: epochs before the weights switch on
     continue_from: str | None = None  # a finished model folder to train on from; epochs then counts the extra ones
     patience: int | None = None  # epochs without a better val accuracy before stopping (None: STOP_PATIENCE)
-
-
-@dataclass
-class TrainState:
-    """Everything needed to pick an interrupted run up again, saved after every epoch."""
-
-    epoch: int = 0  # epochs completed
-    phase: str = "full"
-    learning_rate: float = 1e-3
-    best_val_accuracy: float = -1.0
-    best_epoch: int = 0
-    epochs_since_best: int = 0
-    stopped_early: bool = False
-    train_seconds: float = 0.0
-    train_images: int = 0
-    history: list = field(default_factory=list)
-    config: dict = field(default_factory=dict)
-    continued_from: dict | None = None  # the finished run this one carries on (folder, epochs, its card's command)
-
-    @property
-    def first_epoch(self) -> int:
-        """Epochs done before this run's schedule began: 0, or those of the run it continues."""
-        return self.continued_from["epochs"] if self.continued_from else 0
-
-
-# --- machine set-up -----------------------------------------------------------------------------
-
-
-def cpu_supports_bf16() -> bool:
-    """True where the CPU has AMX or AVX-512 BF16, which make mixed_bfloat16 pay off."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def choose_precision(request: str) -> str:
-    if request not in ("auto", "float32", "mixed_bfloat16"):
-        raise TrainError(f"Unknown precision '{request}': use auto, float32 or mixed_bfloat16.")
-    if request != "auto":
-        return request
-    import keras
-
-    if keras.backend.backend() == "jax":
-        import jax
-
-        if jax.default_backend() == "gpu":
-            return "mixed_bfloat16"
-    return "mixed_bfloat16" if cpu_supports_bf16() else "float32"
-
-
-def distribution_scope():
-    """A tf.distribute scope over every GPU present (MirroredStrategy), the default one otherwise."""
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        return contextlib.nullcontext(), 1
-    import tensorflow as tf
-
-    gpus = tf.config.list_logical_devices("GPU")
-    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
-    return strategy.scope(), strategy.num_replicas_in_sync
-
-
-def machine_description() -> dict:
-    cpu = platform.processor() or ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    used = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": cpu, "cores": os.cpu_count(), "cores_used": used, "platform": platform.platform(),
-            "python": platform.python_version()}
-
-
-def library_versions() -> dict:
-    import keras
-    import sklearn
-
-    versions = {"keras": keras.__version__, "backend": keras.backend.backend(), "numpy": np.__version__,
-                "scikit-learn": sklearn.__version__}
-    with contextlib.suppress(ImportError):
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    return versions
-
-
-# --- progress -------------------------------------------------------------------------------------
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-def make_progress_bar(epoch: int, epochs: int, steps: int, past_epoch_seconds: list[float], stream=None):
-    """A Keras callback drawing: epoch, bar, loss, accuracy, time left in the epoch and in the run."""
-    import keras
-
-    stream = stream or sys.stdout
-    live = stream.isatty()
-
-    class ProgressBar(keras.callbacks.Callback):
-        def on_epoch_begin(self, _epoch, logs=None):
-            self.start = time.perf_counter()
-            self.train_seconds = 0.0
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.train_seconds = time.perf_counter() - self.start
-            done = batch + 1
-            if not live or (done % 5 and done != steps):
-                return
-            per_step = self.train_seconds / done
-            epoch_left = per_step * (steps - done)
-            typical = np.median(past_epoch_seconds) if past_epoch_seconds else per_step * steps * 1.1
-            run_left = epoch_left + typical * (epochs - epoch - 1)
-            bar = "#" * int(24 * done / steps)
-            logs = logs or {}
-            stream.write(f"\repoch {epoch + 1}/{epochs} [{bar:<24}] {done}/{steps} loss {logs.get('loss', 0):.4f} "
-                         f"acc {logs.get('accuracy', 0):.4f}  epoch left {_clock(epoch_left)}  run left ≤{_clock(run_left)} ")
-            stream.flush()
-
-    return ProgressBar()
-
-
-# --- checkpoints ------------------------------------------------------------------------------------
-
-
-def checkpoint_dir(model_dir: Path) -> Path:
-    return model_dir / "checkpoint"
-
-
-def _save_checkpoint(model, state: TrainState, folder: Path) -> None:
-    artifacts.save_keras_model(model, folder / "last.keras")
-    artifacts.write_json(folder / "state.json", asdict(state))
-
-
-def _load_checkpoint(folder: Path):
-    import keras
-
-    state = TrainState(**artifacts.read_json(folder / "state.json"))
-    try:
-        model = keras.saving.load_model(folder / "last.keras")
-    except Exception as error:
-        raise TrainError(f"The checkpoint in {folder} is damaged ({error}). Start over with --restart.") from error
-    return model, state
-
-
-def compile_model(model, learning_rate: float, label_smoothing: float) -> None:
-    import keras
-
-    model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=1e-4),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-        metrics=["accuracy"],
-    )
-
-
-# --- the run --------------------------------------------------------------------------------------------
 
 
 def _check_writable(folder: Path) -> None:
@@ -252,13 +110,6 @@ def resolved_config(config: TrainConfig) -> TrainConfig:
     )
 
 
-def write_dataset_artifacts(splits: Splits, root: Path) -> None:
-    """The data page's files: the split summary and a few example faces per class."""
-    artifacts.write_json(root / artifacts.DATASET, split_summary(splits))
-    images, labels = examples_per_class(splits.train)
-    artifacts.write_npz(root / artifacts.DATASET_EXAMPLES, images=images[..., 0], labels=labels.astype(np.int8))
-
-
 def scheduled_learning_rate(epoch: int, epochs: int, peak: float) -> float:
     """Linear warm-up over the first epochs, then a cosine from ``peak`` down to a hundredth of it."""
     if epoch < WARMUP_EPOCHS:
@@ -268,10 +119,35 @@ def scheduled_learning_rate(epoch: int, epochs: int, peak: float) -> float:
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
+def settings_differing(saved: dict, config: TrainConfig, continued: bool) -> list[str]:
+    """The settings in which ``config`` differs from the run saved in a checkpoint, as 'name: old -> new'."""
+    differing = []
+    for key in RESUME_MUST_MATCH:
+        if key == "weights" and continued:  # a continued run takes its weights from the finished run's card
+            continue
+        old, new = saved.get(key), getattr(config, key)
+        if key == "data":
+            old, new = str(Path(old).resolve()) if old else old, str(Path(new).resolve())
+        if old != new:
+            differing.append(f"{key}: {old} -> {new}")
+    return differing
+
+
+def reseed(model, seed: int, epoch: int) -> None:
+    """Seed Python, NumPy, TensorFlow and every random layer (dropout, augmentation) from the run's seed and
+    the epoch, so that an epoch's randomness is the same whether the run was resumed before it or not."""
+    import keras
+
+    keras.utils.set_random_seed(seed + epoch)
+    states = [v for v in model.variables if v.path.endswith("seed_generator_state")]
+    for index, state in enumerate(states):
+        state.assign(np.array([(seed * 100_003 + epoch * 1_009 + index) % (2**31 - 1), 0], dtype=state.dtype))
+
+
 def _continue_finished_run(folder: str, name: str, train_images: int):
     """The weights and a TrainState carrying on the finished run in ``folder`` (model.keras, card, history)."""
     folder = Path(folder)
-    if (checkpoint_dir(folder) / "state.json").is_file():
+    if has_checkpoint(folder):
         raise TrainError(f"{folder} holds an unfinished run: finish it with --resume before continuing from it.")
     try:
         finished = artifacts.read_model_artifacts(folder)
@@ -302,44 +178,87 @@ def _phase_for(epoch: int, pretrained: bool, head_epochs: int, weights_from: int
     return "finetune" if pretrained else "full"
 
 
-def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
-    """Train, export, evaluate and write every artifact of one model. Returns its card."""
-    import keras
-
+def _check_request(config: TrainConfig) -> None:
     spec = get_spec(config.model)
     if config.class_weights_from_epoch is not None and not spec.class_weighted:
         weighted = ", ".join(name for name in TRAINED_MODELS if get_spec(name).class_weighted)
         raise TrainError(f"{spec.name} trains without class weights; --class-weights-from applies to: {weighted}.")
     if config.continue_from and not config.epochs:
         raise TrainError("--continue-from needs --epochs: how many more epochs to train.")
-    config = resolved_config(config)
-    weights_from = config.class_weights_from_epoch
-    root = Path(config.out)
-    model_dir = root / spec.name
-    _check_writable(model_dir)
+    if config.precision not in PRECISIONS:
+        raise TrainError(f"Unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
+
+
+def _prepare_folder(config: TrainConfig, model_dir: Path, log) -> bool:
+    """Make way for the run in ``model_dir`` (under its lock); True if a checkpoint is to be resumed."""
+    root, name = model_dir.parent, model_dir.name
+    if finish_swap(root, name):
+        log(f"Completed the replacement of {model_dir} that an interrupted run had begun.")
+    if staging_dir(root, name).exists():  # an export that was cut short: its run's checkpoint is still there
+        shutil.rmtree(staging_dir(root, name))
     checkpoints = checkpoint_dir(model_dir)
-    has_checkpoint = (checkpoints / "state.json").is_file()
-    if has_checkpoint and not (config.resume or config.restart):
-        raise TrainError(f"An earlier run of {spec.name} left a checkpoint in {checkpoints}. Add --resume to "
-                         "continue it, or --restart to start over.")
     if config.restart and checkpoints.exists():
         shutil.rmtree(checkpoints)
-        has_checkpoint = False
+    if has_checkpoint(model_dir):
+        if not config.resume:
+            raise TrainError(f"An earlier run of {name} left a checkpoint in {checkpoints}. Add --resume to "
+                             "continue it, or --restart to start over.")
+        return True
+    if not artifacts.missing_files(model_dir) and not config.restart:
+        raise TrainError(f"{model_dir} holds a finished model. Add --restart to train a new one that replaces it "
+                         "when it is done, or choose another --out.")
+    return False
 
+
+def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
+    """Train, export, evaluate and write every artifact of one model. Returns its card."""
+    _check_request(config)
     if splits is None:
-        splits = make_splits(load_dataset(config.data), config.val_fraction, config.seed)
-    if config.limit and config.limit < len(splits.train):
-        keep = np.sort(np.random.default_rng(config.seed).permutation(len(splits.train))[: config.limit])
-        splits = replace(splits, train=Split(splits.train.x[keep], splits.train.y[keep], splits.train.origin[keep]))
-    write_dataset_artifacts(splits, root)
+        detect_form(Path(config.data))  # a wrong --data is named before anything is written
+    config = resolved_config(config)
+    root = Path(config.out)
+    model_dir = root / config.model
+    _check_writable(root)
+    with RunLock(root, config.model):
+        resuming = _prepare_folder(config, model_dir, log)
+        if splits is None:
+            splits = make_splits(load_dataset(config.data), config.val_fraction, config.seed)
+        if config.limit and config.limit < len(splits.train):
+            keep = np.sort(np.random.default_rng(config.seed).permutation(len(splits.train))[: config.limit])
+            splits = replace(splits, train=Split(splits.train.x[keep], splits.train.y[keep], splits.train.origin[keep]))
+        if not len(splits.train) or not len(splits.val):
+            raise TrainError(f"Nothing to {'train on' if not len(splits.train) else 'validate on'}: the training pool "
+                             f"gives {len(splits.train)} training and {len(splits.val)} validation images. Use more "
+                             "data (or a larger --limit, or another --val-fraction).")
+        return _run(config, splits, model_dir, resuming, log)
 
+
+def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, log) -> dict:
+    import keras
+
+    spec = get_spec(config.model)
+    weights_from = config.class_weights_from_epoch
+    checkpoints = checkpoint_dir(model_dir)
     precision = choose_precision(config.precision)
     keras.mixed_precision.set_dtype_policy(precision)
     scope, replicas = distribution_scope()
     with scope:
-        if has_checkpoint:
-            model, state = _load_checkpoint(checkpoints)
+        if resuming:
+            model, state = load_checkpoint(checkpoints)
+            differing = settings_differing(state.config, config, bool(state.continued_from))
+            if differing:
+                raise TrainError(f"--resume with other settings than the run in {checkpoints}: {'; '.join(differing)}. "
+                                 "Resume with the same ones, or --restart.")
             log(f"Resuming {spec.name} after epoch {state.epoch} (best val accuracy {state.best_val_accuracy:.4f}).")
+            if state.best_epoch and not (checkpoints / BEST_WEIGHTS).is_file():
+                log(
+                    f"warning: {checkpoints / BEST_WEIGHTS} is gone, and with it the weights of epoch "
+                    f"{state.best_epoch}; "
+                    "the best of the epochs from here on will be kept."
+                )
+                state.best_val_accuracy, state.best_epoch, state.epochs_since_best = -1.0, 0, 0
+            if state.continued_from:
+                config = replace(config, weights=state.config["weights"])
         elif config.continue_from:
             model, state, weights = _continue_finished_run(config.continue_from, spec.name, len(splits.train))
             config = replace(config, weights=weights)  # the continued run's initial weights, for phases and card
@@ -348,7 +267,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
             set_base_trainable(model, spec, state.phase)
             compile_model(model, state.learning_rate, spec.label_smoothing)
             model.optimizer.build(model.trainable_variables)  # saved with the weights, as after an epoch
-            artifacts.save_keras_weights(model, checkpoints / "best.weights.h5")  # kept unless an epoch beats it
+            artifacts.save_keras_weights(model, checkpoints / BEST_WEIGHTS)  # kept unless an epoch beats it
             log(f"Continuing {spec.name} from {config.continue_from} after epoch {state.epoch} "
                 f"(best val accuracy {state.best_val_accuracy:.4f}, epoch {state.best_epoch}).")
         else:
@@ -359,8 +278,6 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
             set_base_trainable(model, spec, state.phase)
             compile_model(model, state.learning_rate, spec.label_smoothing)
 
-    if has_checkpoint and state.continued_from:
-        config = replace(config, weights=state.config["weights"])
     pretrained = config.weights != "none"
     last_epoch = state.first_epoch + config.epochs
     y_train = np.eye(NUM_CLASSES, dtype=np.float32)[splits.train.y]
@@ -384,7 +301,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
         peak = config.learning_rate * (FINETUNE_LR_FACTOR if pretrained and phase != "head" else 1.0)
         state.learning_rate = scheduled_learning_rate(state.epoch - state.first_epoch, config.epochs, peak)
         model.optimizer.learning_rate.assign(state.learning_rate)
-        keras.utils.set_random_seed(config.seed + state.epoch)  # same shuffling when resumed
+        reseed(model, config.seed, state.epoch)
         progress = make_progress_bar(state.epoch, last_epoch, steps, [h["seconds"] for h in state.history])
         started = time.perf_counter()
         result = model.fit(splits.train.x, y_train, batch_size=config.batch_size, epochs=state.epoch + 1,
@@ -403,131 +320,30 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
         if improved:
             state.best_val_accuracy, state.best_epoch = logs["val_accuracy"], state.epoch
             state.epochs_since_best = 0
-            artifacts.save_keras_weights(model, checkpoints / "best.weights.h5")
+            artifacts.save_keras_weights(model, checkpoints / BEST_WEIGHTS)
         else:
             state.epochs_since_best += 1
         if phase == last_phase and state.epochs_since_best >= config.patience:
             state.stopped_early = True
-        _save_checkpoint(model, state, checkpoints)
+        save_checkpoint(model, state, checkpoints)
         if sys.stdout.isatty():
             sys.stdout.write("\r")
         log(f"epoch {state.epoch}/{last_epoch} [{phase}] loss {logs['loss']:.4f} acc {logs['accuracy']:.4f} "
             f"val_loss {logs['val_loss']:.4f} val_acc {logs['val_accuracy']:.4f} lr {state.learning_rate:.2e} "
             f"{seconds:.0f}s{'  *best' if improved else ''}{'  (stopping early)' if state.stopped_early else ''}")
 
-    model.load_weights(checkpoints / "best.weights.h5")
-    card = export_and_evaluate(model, spec.name, state, config, precision, splits, root, log)
-    shutil.rmtree(checkpoints)  # the run is complete and its artifacts written
-    return card
-
-
-def export_and_evaluate(trained, name: str, state: TrainState, config: TrainConfig, precision: str,
-                        splits: Splits, root: Path, log=print) -> dict:
-    """Write the inference model (float32, no augmentation, no optimizer), its history, metrics and card."""
-    import keras
-
-    spec = get_spec(name)
-    model_dir = root / name
-    keras.mixed_precision.set_dtype_policy("float32")
-    inference = build_model(name, weights="none", augment=False)
-    copy_weights(trained, inference)
-    artifacts.save_keras_model(inference, model_dir / artifacts.MODEL)
-    storage = {"weights_dtype": "float32"}
-    if (model_dir / artifacts.MODEL).stat().st_size > MAX_MODEL_BYTES:
-        storage = save_compact(inference, name, model_dir / artifacts.MODEL, splits, log)
-    artifacts.write_history(model_dir / artifacts.HISTORY, state.history)
-    metrics = evaluate_saved_model(name, splits, root, config.weights)
-    card = {
-        "model": name,
-        "title": spec.title,
-        "description": spec.description,
-        "architecture": spec.architecture,
-        "parameters": int(inference.count_params()),
-        "file_size_bytes": (model_dir / artifacts.MODEL).stat().st_size,
-        "initial_weights": config.weights if config.weights in ("none", "imagenet") else Path(config.weights).name,
-        "initial_weights_label": weights_label(config.weights),
-        "augmentation": spec.augment,
-        "augmentation_layers": describe_augmentation(spec),
-        "class_weights": ({CLASS_NAMES[c]: w for c, w in class_weights(splits.train.y).items()}
-                          if spec.class_weighted else None),
-        "class_weights_from_epoch": config.class_weights_from_epoch,
-        "label_smoothing": spec.label_smoothing,
-        "epochs_run": state.epoch,
-        "epochs_max": state.first_epoch + config.epochs,
-        "continued_from": state.continued_from,
-        "best_epoch": state.best_epoch,
-        "best_val_accuracy": state.best_val_accuracy,
-        "stopped_early": state.stopped_early,
-        "training_seconds": round(state.train_seconds, 1),
-        "wall_seconds": round(sum(h["seconds"] for h in state.history), 1),
-        "train_images_per_second": round(state.train_images / state.train_seconds, 1) if state.train_seconds else None,
-        "dtype_policy": precision,
-        "storage": storage,
-        "batch_size": config.batch_size,
-        "learning_rate": config.learning_rate,
-        "seed": config.seed,
-        "data": {"source": splits.report.source, "form": splits.report.form,
-                 "counts": {s: class_counts(getattr(splits, s).y) for s in ("train", "val", "test")},
-                 "totals": {s: len(getattr(splits, s)) for s in ("train", "val", "test")},
-                 "test_split": describe_test_split(splits.test), "val_fraction": splits.val_fraction},
-        "command": state.config,
-        "versions": library_versions(),
-        "machine": machine_description(),
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    artifacts.write_json(model_dir / artifacts.CARD, card)
-    log(f"{name}: test accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f} "
-        f"({metrics['test_split']}); artifacts in {model_dir}")
-    return card
-
-
-def save_compact(inference, name: str, path: Path, splits: Splits, log=print) -> dict:
-    """Store the model with float16 weights (half the file) and measure what that costs in accuracy."""
-    import keras
-
-    float32_bytes = path.stat().st_size
-    reference = {split: predict(inference, getattr(splits, split).x) for split in ("val", "test")}
-    keras.mixed_precision.set_dtype_policy("float16")
+    if (checkpoints / BEST_WEIGHTS).is_file():
+        model.load_weights(checkpoints / BEST_WEIGHTS)
+    else:  # lost, and no epoch ran since: the last epoch's weights are what there is
+        state.best_epoch, state.best_val_accuracy = state.epoch, state.history[-1]["val_accuracy"]
+    staged = staging_dir(model_dir.parent, spec.name)
     try:
-        compact = build_model(name, weights="none", augment=False)
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
-    copy_weights(inference, compact)
-    artifacts.save_keras_model(compact, path)
-    stored = {split: predict(artifacts.load_model(path), getattr(splits, split).x) for split in ("val", "test")}
-    storage = {"weights_dtype": "float16", "float32_bytes": float32_bytes, "bytes": path.stat().st_size}
-    for split in ("val", "test"):
-        y = getattr(splits, split).y
-        storage[f"{split}_accuracy_float32"] = float(np.mean(reference[split].argmax(1) == y))
-        storage[f"{split}_accuracy_float16"] = float(np.mean(stored[split].argmax(1) == y))
-        storage[f"{split}_same_prediction"] = float(np.mean(reference[split].argmax(1) == stored[split].argmax(1)))
-        storage[f"{split}_max_probability_change"] = float(np.abs(reference[split] - stored[split]).max())
-    log(f"{name}: stored in float16, {float32_bytes / 1e6:.1f} -> {storage['bytes'] / 1e6:.1f} MB; test accuracy "
-        f"{storage['test_accuracy_float32']:.4f} -> {storage['test_accuracy_float16']:.4f}")
-    return storage
-
-
-def evaluate_saved_model(name: str, splits: Splits, root: Path, weights: str | None = None,
-                         tta: str | None = None) -> dict:
-    """Evaluate ``<root>/<name>/model.keras`` on the test split (and validation, which chooses the TTA
-    unless ``tta`` names one, and fits the temperature); write metrics.json and predictions.npz."""
-    model_dir = Path(root) / name
-    model = artifacts.load_model(model_dir / artifacts.MODEL)
-    val = {mode: predict(model, splits.val.x, tta=mode) for mode in TTA_MODES}
-    test = {mode: predict(model, splits.test.x, tta=mode) for mode in TTA_MODES}
-    metrics, arrays = evaluate_predictions(splits.val, splits.test, val, test, tta)
-    if weights is None:  # re-evaluation: keep what the card says about the initial weights
-        card_file = model_dir / artifacts.CARD
-        weights = artifacts.read_json(card_file)["initial_weights"] if card_file.is_file() else "unknown"
-    metrics.update({"model": name, "test_split": describe_test_split(splits.test),
-                    "initial_weights": weights, "initial_weights_label": weights_label(weights)})
-    artifacts.write_npz(model_dir / artifacts.PREDICTIONS, **arrays)
-    artifacts.write_json(model_dir / artifacts.METRICS, metrics)
-    return metrics
-
-
-def is_up_to_date(name: str, root: Path) -> bool:
-    """True when a model's artifacts are complete and no interrupted run is waiting to resume."""
-    model_dir = Path(root) / name
-    return not artifacts.missing_files(model_dir) and not (checkpoint_dir(model_dir) / "state.json").is_file()
-
+        card = export_and_evaluate(model, state, config, precision, splits, staged, log)
+        swap_in(model_dir.parent, spec.name)
+    except OSError as error:
+        raise TrainError(
+            f"Cannot write the finished model into {staged} ({error.strerror or error}). Its checkpoint "
+            f"in {checkpoints} is kept: free some space, then run the same command with --resume."
+        ) from error
+    log(f"{spec.name}: artifacts in {model_dir}")
+    return card

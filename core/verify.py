@@ -55,6 +55,13 @@ def consistency_problems(model: artifacts.ModelArtifacts, folder) -> list[str]:
         if model.card.get("file_size_bytes") != size:
             problems.append(f"{model.name}: card.json says the model file has {model.card.get('file_size_bytes')} "
                             f"bytes, {artifacts.MODEL} has {size}.")
+        recorded = model.card.get("model_sha256")
+        if recorded is None:
+            problems.append(f"{model.name}: card.json records no model_sha256, so {artifacts.MODEL} cannot be checked "
+                            "against it; retrain, or re-record it if the file is known good.")
+        elif recorded != artifacts.file_sha256(folder / artifacts.MODEL):
+            problems.append(f"{model.name}: {artifacts.MODEL} is not the file its card and metrics describe (its "
+                            "SHA-256 differs from card.json's model_sha256).")
     return problems
 
 

@@ -86,9 +86,10 @@ def serve(root: Path, wait_s: float = 90):
     port = free_port()
     process = subprocess.Popen(
         # the `streamlit` script, as the README runs it: unlike `python -m streamlit` it does not put the
-        # repository on sys.path, so app.py must make `core` importable itself
+        # repository on sys.path, so `core` must be importable as installed (requirements.txt's `-e .`)
         [str(Path(sys.executable).with_name("streamlit")), "run", APP, "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],  # an edit elsewhere must not leave a "source changed" prompt
         cwd=Path(APP).parents[1], env={**os.environ, "FER_LAB_ARTIFACTS": str(Path(root).resolve())},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -151,13 +152,17 @@ def gradcam_ms(models: dict, face: np.ndarray, repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifacts", default="artifacts")
-    parser.add_argument("--photo", default=str(Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "astronaut.jpg"))
+    parser.add_argument(
+        "--photo", default=str(Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "astronaut.jpg")
+    )
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
     os.environ["FER_LAB_ARTIFACTS"] = str(Path(args.artifacts).resolve())
-    result = {"page_switch_ms": page_switch_ms(max(3, args.repeats // 3)),
-              "try_it": try_it_ms(Path(args.artifacts), Path(args.photo), args.repeats),
-              "try_it_in_chromium": browser_upload_ms(Path(args.artifacts), Path(args.photo), max(3, args.repeats // 2))}
+    result = {
+        "page_switch_ms": page_switch_ms(max(3, args.repeats // 3)),
+        "try_it": try_it_ms(Path(args.artifacts), Path(args.photo), args.repeats),
+        "try_it_in_chromium": browser_upload_ms(Path(args.artifacts), Path(args.photo), max(3, args.repeats // 2)),
+    }
     print(json.dumps(result, indent=1))
 
 

@@ -56,13 +56,15 @@ def artifacts_root() -> Path:
     return Path(os.environ.get("FER_LAB_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
 
-def _folder_stamp(folder: Path) -> tuple:
-    """Changes when any artifact file changes, so cached reads are refreshed."""
-    return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(folder.glob("*")) if f.is_file())
+def files_signature(files, relative_to: Path | None = None) -> tuple:
+    """(name, modification time, size) of each file that exists: a cache key that changes whenever one does,
+    so what was read from the files is read again."""
+    return tuple((str(f.relative_to(relative_to)) if relative_to else f.name, f.stat().st_mtime_ns, f.stat().st_size)
+                 for f in files if f.is_file())
 
 
 @st.cache_data(show_spinner=False)
-def _read_model(folder: str, stamp: tuple) -> ModelArtifacts | str:  # stamp: hashed, so edits refresh
+def _read_model(folder: str, signature: tuple) -> ModelArtifacts | str:
     try:
         return artifacts.read_model_artifacts(folder)
     except artifacts.ArtifactError as error:
@@ -72,8 +74,10 @@ def _read_model(folder: str, stamp: tuple) -> ModelArtifacts | str:  # stamp: ha
 def load_models() -> tuple[dict[str, ModelArtifacts], dict[str, str]]:
     """(models that load, {name: reason} for those that do not), in registry order."""
     good, broken = {}, {}
-    for name, folder in sorted(artifacts.list_model_dirs(artifacts_root()).items(), key=lambda item: model_order(item[0])):
-        result = _read_model(str(folder), _folder_stamp(folder))
+    for name, folder in sorted(
+        artifacts.list_model_dirs(artifacts_root()).items(), key=lambda item: model_order(item[0])
+    ):
+        result = _read_model(str(folder), files_signature(sorted(folder.glob("*"))))
         if isinstance(result, str):
             broken[name] = result
         else:
@@ -82,43 +86,45 @@ def load_models() -> tuple[dict[str, ModelArtifacts], dict[str, str]]:
 
 
 @st.cache_data(show_spinner=False)
-def _read_shared(path: str, stamp: tuple) -> dict | None:
+def _read_shared(path: str, signature: tuple) -> tuple[dict | None, str | None]:
     path = Path(path)
     if not path.is_file():
-        return None
+        return None, None
     try:
-        return artifacts.read_npz(path) if path.suffix == ".npz" else artifacts.read_json(path)
-    except artifacts.ArtifactError:
-        return None
+        if path.name == artifacts.DATASET:
+            return artifacts.read_dataset_summary(path), None
+        return (artifacts.read_npz(path) if path.suffix == ".npz" else artifacts.read_json(path)), None
+    except artifacts.ArtifactError as error:
+        return None, str(error)
 
 
-def load_shared(file_name: str) -> dict | None:
-    """dataset.json, dataset_examples.npz or benchmark.json; None if absent or unreadable."""
+def load_shared(file_name: str) -> tuple[dict | None, str | None]:
+    """(contents, None) of dataset.json, dataset_examples.npz or benchmark.json; (None, None) when absent,
+    (None, what is wrong) when unreadable or not what the format says."""
     path = artifacts_root() / file_name
-    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else ()
-    return _read_shared(str(path), stamp)
+    return _read_shared(str(path), files_signature([path]))
 
 
-def _tree_stamp(root: Path) -> tuple:
+def _models_signature(root: Path) -> tuple:
     """Changes when any file in any model folder changes, so the cached predictor is rebuilt."""
-    return tuple((str(f.relative_to(root)), f.stat().st_mtime_ns, f.stat().st_size)
-                 for folder in artifacts.list_model_dirs(root).values() for f in sorted(folder.glob("*")) if f.is_file())
+    return files_signature([f for folder in artifacts.list_model_dirs(root).values() for f in sorted(folder.glob("*"))],
+                           relative_to=root)
 
 
 @st.cache_resource(show_spinner="Loading and warming the models (once)…", max_entries=1)  # one set of models in memory
-def _predictor(root: str, stamp: tuple) -> Predictor:
+def _predictor(root: str, signature: tuple) -> Predictor:
     return Predictor(root)
 
 
 def predictor() -> Predictor:
     """Every model under the artifact root, loaded and warmed once per process: the one inference path."""
     root = artifacts_root()
-    return _predictor(str(root), _tree_stamp(root))
+    return _predictor(str(root), _models_signature(root))
 
 
 @st.cache_resource(show_spinner="Preparing Grad-CAM…")
-def _gradcam(root: str, stamp: tuple, name: str) -> GradCam:
-    network = _predictor(root, stamp).networks.get(name)
+def _gradcam(root: str, signature: tuple, name: str) -> GradCam:
+    network = _predictor(root, signature).networks.get(name)
     if network is None:
         raise ArtifactError(f"{name}'s model file cannot be loaded.")
     return GradCam(network)
@@ -126,18 +132,13 @@ def _gradcam(root: str, stamp: tuple, name: str) -> GradCam:
 
 def gradcam(name: str) -> GradCam:
     root = artifacts_root()
-    return _gradcam(str(root), _tree_stamp(root), name)
-
-
-def members(model: ModelArtifacts) -> dict[str, float]:
-    """An ensemble's members with a weight above zero; empty for a single network."""
-    return {name: weight for name, weight in (model.ensemble or {}).get("members", {}).items() if weight}
+    return _gradcam(str(root), _models_signature(root), name)
 
 
 def explain_faces(model: ModelArtifacts, faces: np.ndarray, class_index=None) -> tuple[np.ndarray, np.ndarray]:
     """Grad-CAM heatmaps (N, 48, 48) and probabilities for one model, or an ensemble through its members."""
     if model.ensemble:
-        weights = members(model)
+        weights = model.members
         return ensemble_heatmaps({m: gradcam(m) for m in weights}, weights, faces, class_index)
     return gradcam(model.name)(faces, class_index)
 
@@ -158,8 +159,13 @@ def model_picker(models: dict[str, ModelArtifacts]) -> list[str]:
     if "chosen" not in state or not set(state.chosen) <= set(names):
         state.chosen = names
     state.chosen_widget = state.chosen
-    return st.sidebar.multiselect("Models to compare", names, key="chosen_widget", format_func=lambda n: models[n].title,
-                                  on_change=lambda: state.update(chosen=state.chosen_widget))
+    return st.sidebar.multiselect(
+        "Models to compare",
+        names,
+        key="chosen_widget",
+        format_func=lambda n: models[n].title,
+        on_change=lambda: state.update(chosen=state.chosen_widget),
+    )
 
 
 def chosen(models: dict[str, ModelArtifacts]) -> dict[str, ModelArtifacts]:

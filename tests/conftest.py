@@ -59,6 +59,13 @@ def write_csv(path: Path, extra_rows: list[str] = ()) -> Path:
     return path
 
 
+def pytest_collection_modifyitems(items):
+    """A test that needs ``trained_root`` (four models trained, about a minute) is slow wherever it is."""
+    for item in items:
+        if "trained_root" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
     """Each test gets its own decoded-data cache, never the user's."""
@@ -83,7 +90,7 @@ def fer_csv(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def trained_root(tmp_path_factory) -> Path:
     """All four models trained for one epoch on tiny data (random init), with their artifacts, and the ensemble."""
-    from core.data import load_dataset, make_splits
+    from core.data import load_dataset, make_splits, write_dataset_artifacts
     from core.ensemble import build_ensemble
     from core.models import TRAINED_MODELS
     from core.train import TrainConfig, train
@@ -92,6 +99,7 @@ def trained_root(tmp_path_factory) -> Path:
     os.environ.setdefault("FER_LAB_CACHE_DIR", str(root / "cache"))
     data = write_folder(root / "fer")
     splits = make_splits(load_dataset(data, cache_dir=root / "cache"), val_fraction=0.3, seed=1)
+    write_dataset_artifacts(splits, root / "artifacts")
     for name in TRAINED_MODELS:
         train(TrainConfig(model=name, data=str(data), out=str(root / "artifacts"), epochs=1, batch_size=16),
               splits=splits, log=lambda *_: None)

@@ -18,8 +18,10 @@ PAGES = {"training": "Training", "": "FER-2013 model lab", "data": "Data", "per_
          "confusion": "Confusion matrices", "roc": "ROC curves", "calibration": "Calibration", "mistakes": "Mistakes",
          "try_it": "Try it"}
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)",
+)
 
 
 @pytest.fixture(scope="module")

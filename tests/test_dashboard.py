@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core import artifacts
-from dashboard.common import PAGES as PAGE_TABLE, view_path
+from dashboard.common import PAGES as PAGE_TABLE
+from dashboard.common import view_path
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = [file for file, *_ in PAGE_TABLE]
@@ -60,7 +63,38 @@ def test_every_page_runs_without_an_exception(roots, which, page, monkeypatch):
         assert "python -m core all" in texts(app, "info")
     if which == "broken" and page != "data":
         warnings = texts(app, "warning")
-        assert "vgg16** is left out" in warnings and "resnet50v2** is left out: its artifacts are incomplete" in warnings
+        assert (
+            "vgg16** is left out" in warnings and "resnet50v2** is left out: its artifacts are incomplete" in warnings
+        )
+
+
+COMMITTED = Path(__file__).resolve().parents[1] / "artifacts"
+COMPARISON_PAGES = [page for page in PAGES if page != "try_it"]  # Try it loads every model: see the slow tests
+
+
+@pytest.mark.parametrize("page", COMPARISON_PAGES)
+def test_every_comparison_page_shows_the_committed_artifacts(page, monkeypatch):
+    app = run_page(COMMITTED, page, monkeypatch)
+    assert not app.exception, [e.value for e in app.exception]
+    assert "left out" not in texts(app, "warning") and not texts(app, "error")  # every model read, nothing failed
+    assert app.title[0].value
+
+
+# What the dashboard may load: reading artifacts, the run-time path (predictor, faces, inference, explain) and charts.
+TRAINING_MODULES = ("core.train", "core.data", "core.ensemble", "core.evaluate", "core.export", "core.checkpoint",
+                    "core.benchmark", "core.photo_benchmark", "core.photo_set", "sklearn")
+
+
+def test_the_dashboard_imports_no_training_or_data_loading_code():
+    views = sorted((Path(APP).parent / "views").glob("*.py"))
+    program = "\n".join(["import ast, sys", *(
+        f"exec(compile(ast.Module([n for n in ast.parse(open({str(f)!r}).read()).body "
+        "if isinstance(n, (ast.Import, ast.ImportFrom))], []), 'imports', 'exec'))" for f in [Path(APP), *views]),
+        "print(' '.join(sorted(sys.modules)))"])
+    loaded = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
+                            cwd=Path(APP).parents[1]).stdout.split()
+    assert "dashboard.common" in loaded and "core.predictor" in loaded  # the imports did run
+    assert [m for m in loaded if m.split(".")[0] == "sklearn" or m in TRAINING_MODULES] == []
 
 
 def test_the_leaderboard_shows_each_model_with_its_initial_weights(roots, monkeypatch):
@@ -74,14 +108,6 @@ def test_the_leaderboard_shows_each_model_with_its_initial_weights(roots, monkey
     assert pd.isna(ensemble["epochs"]) and app.dataframe[0].proto.placeholder == "–"  # a dash, not "None"
     assert "random initialisation" in texts(app, "info")
     assert len(app.get("download_button")) == 2  # the CSV and the HTML report
-
-
-def test_leaderboard_ties_go_to_the_higher_macro_f1():
-    from core.report import best_first
-
-    board = pd.DataFrame({"model": ["cnn", "cnn_aug", "ensemble"], "test accuracy": [0.6358, 0.6790, 0.6790],
-                          "macro F1": [0.6104, 0.6558, 0.6609]})
-    assert list(best_first(board)["model"]) == ["ensemble", "cnn_aug", "cnn"]
 
 
 def test_the_overview_names_the_models_not_trained_yet(roots, monkeypatch):
@@ -134,7 +160,9 @@ def test_a_photo_gets_every_models_probabilities_and_the_real_timings(roots, mon
 def test_the_newest_input_is_the_one_shown(roots, monkeypatch):
     app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes())
     assert app.subheader[0].value == "Face 1"
-    app.camera_input[0].set_value(("shot.jpg", image_bytes(Image.new("RGB", (320, 240), (90, 90, 90)), "JPEG"), "image/jpeg"))
+    app.camera_input[0].set_value(
+        ("shot.jpg", image_bytes(Image.new("RGB", (320, 240), (90, 90, 90)), "JPEG"), "image/jpeg")
+    )
     app.run()
     assert "No face was found in camera shot" in texts(app, "warning")
     assert not app.dataframe
@@ -168,7 +196,10 @@ GOOD_INPUTS = {
     "huge.jpg": (lambda: image_bytes(photo().resize((4096, 4096)), "JPEG"), "scaled down"),
     "alpha.png": (lambda: image_bytes(photo().convert("RGBA"), "PNG"), "transparency flattened"),
     "cmyk.jpg": (lambda: image_bytes(photo().convert("CMYK"), "JPEG"), "CMYK converted"),
-    "sixteen.png": (lambda: image_bytes(Image.fromarray(np.asarray(photo().convert("L"), np.uint16) * 257), "PNG"), "16-bit"),
+    "sixteen.png": (
+        lambda: image_bytes(Image.fromarray(np.asarray(photo().convert("L"), np.uint16) * 257), "PNG"),
+        "16-bit",
+    ),
     "gray.png": (lambda: image_bytes(photo().convert("L"), "PNG"), None),
     "exif.jpg": (rotated_with_exif, "rotated upright"),
 }
@@ -257,36 +288,6 @@ def test_the_training_page_says_where_each_warm_restart_of_a_continued_run_began
     app = run_page(root, "training", monkeypatch)
     assert "random init; after epoch 3: warm restart; after epoch 5: warm restart" in texts(app, "caption")
     assert "after epoch" not in texts(run_page(roots["one"], "training", monkeypatch), "caption")
-
-
-def test_training_curves_star_the_kept_epoch_and_mark_each_change_of_phase_and_warm_restart():
-    import pandas as pd
-
-    from core import charts
-
-    history = pd.DataFrame({"epoch": [1, 2, 3, 4], "phase": ["full", "full", "reweighted", "reweighted"],
-                            "loss": [1.8, 1.5, 1.6, 1.5], "accuracy": [0.3, 0.5, 0.5, 0.55],
-                            "val_loss": [1.7, 1.4, 1.5, 1.45], "val_accuracy": [0.35, 0.60, 0.55, 0.57],
-                            "learning_rate": [5e-4, 1e-3, 5e-4, 1e-5], "seconds": [1.0] * 4})
-    figure = charts.training_curves({"resnet50v2": history}, {"resnet50v2": "#000"}, {"resnet50v2": "ResNet"},
-                                    {"resnet50v2": 4})
-    star = next(trace for trace in figure.data if trace.name == "ResNet kept epoch")
-    assert list(star.x) == [4] and list(star.y) == [0.57]  # not epoch 2, the best before the switch
-    assert [shape.x0 for shape in figure.layout.shapes] == [2.5] * 3  # one line on each of the three panels
-    assert [a.hovertext for a in figure.layout.annotations if a.text == "▼"] == ["ResNet, after epoch 2: class weights on"]
-
-    # a continued run warms up anew, then trains unweighted again before its own late switch: each change is named
-    continued = pd.concat([history, history.assign(epoch=history["epoch"] + 4)], ignore_index=True)
-    assert charts.training_events(continued) == {2: "class weights on", 4: "class weights off, warm restart",
-                                                 6: "class weights on"}
-    vgg = continued.assign(phase="full")
-    figure = charts.training_curves({"resnet50v2": continued, "vgg16": vgg}, {"resnet50v2": "#000", "vgg16": "#111"},
-                                    {"resnet50v2": "ResNet", "vgg16": "VGG"}, {"resnet50v2": 8, "vgg16": 8})
-    markers = [(a.x, a.xshift, a.hovertext) for a in figure.layout.annotations if a.text == "▼"]
-    assert markers == [(2.5, 0, "ResNet, after epoch 2: class weights on"),
-                       (4.5, 0, "ResNet, after epoch 4: class weights off, warm restart"),
-                       (6.5, 0, "ResNet, after epoch 6: class weights on"),
-                       (4.5, 10, "VGG, after epoch 4: warm restart")]  # beside the first marker, not over it
 
 
 def test_a_script_run_keeps_the_keras_session_so_models_stay_compiled(roots, monkeypatch):

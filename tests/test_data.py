@@ -8,6 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import core.data as data
 from core.__main__ import main
@@ -18,7 +20,15 @@ from tests.conftest import TEST_PER_CLASS, TRAIN_PER_CLASS, face_like, write_csv
 
 def test_class_order_is_the_kaggle_folder_order():
     assert CLASS_NAMES == ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
-    assert [CSV_CODE_TO_CLASS[c] for c in range(7)] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    assert [CSV_CODE_TO_CLASS[c] for c in range(7)] == [
+        "angry",
+        "disgust",
+        "fear",
+        "happy",
+        "sad",
+        "surprise",
+        "neutral",
+    ]
 
 
 @pytest.mark.parametrize("form", ["fer_folder", "fer_zip", "fer_csv"])
@@ -247,3 +257,38 @@ def test_a_zip_holding_the_layout_twice_is_refused(fer_folder, tmp_path):
                 archive.write(file, Path(copy) / file.relative_to(fer_folder))
     with pytest.raises(DataError, match="more than once"):
         load_dataset(path)
+
+
+VALID_PIXELS = " ".join(["128"] * 48 * 48)
+EMOTIONS = st.one_of(
+    st.sampled_from(["0", "1", "6", "7", "-1", " 3", "²", "٣", "99999999999999999999"]), st.text(max_size=4)
+)
+PIXELS = st.one_of(
+    st.sampled_from(
+        [
+            VALID_PIXELS,
+            VALID_PIXELS.replace("128", "256", 1),
+            VALID_PIXELS[:-4],
+            VALID_PIXELS.replace("128", "1e3", 1),
+            VALID_PIXELS.replace("128", "-0", 1),
+            VALID_PIXELS.replace("128", "99999999999999999999", 1),
+        ]
+    ),
+    st.text(max_size=12),
+)
+USAGES = st.one_of(st.sampled_from(["Training", "PublicTest", "PrivateTest", "training", ""]), st.text(max_size=12))
+CSV_ROWS = st.one_of(st.tuples(EMOTIONS, PIXELS, USAGES), st.lists(st.text(max_size=12), max_size=4)).map(",".join)
+CSV_FILES = st.lists(CSV_ROWS, max_size=12).map(lambda rows: "\n".join(["emotion,pixels,Usage", *rows]))
+
+
+@settings(max_examples=120, deadline=3000, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(CSV_FILES, st.text(max_size=300)))
+def test_any_csv_text_loads_or_is_refused_with_a_data_error(tmp_path, text):
+    path = tmp_path / "fer2013.csv"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        dataset = load_dataset(path, use_cache=False)
+    except DataError:
+        return
+    assert len(dataset.pool) + len(dataset.test) == dataset.report.loaded  # whatever loaded is counted

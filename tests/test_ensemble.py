@@ -9,18 +9,9 @@ import pytest
 
 from core import artifacts
 from core.data import load_dataset, make_splits
-from core.ensemble import EnsembleError, build_ensemble, choose_weights, combine, weight_grid
+from core.ensemble import build_ensemble, choose_weights, weight_grid
+from core.inference import EnsembleError, combine
 from core.models import TRAINED_MODELS
-
-
-def test_combine_is_the_weighted_mean_of_the_probabilities():
-    a = np.array([[0.6, 0.4, 0, 0, 0, 0, 0]], np.float32)
-    b = np.array([[0.0, 0.5, 0.5, 0, 0, 0, 0]], np.float32)
-    mixed = combine({"a": a, "b": b}, {"a": 0.75, "b": 0.25})
-    np.testing.assert_allclose(mixed, [[0.45, 0.425, 0.125, 0, 0, 0, 0]], atol=1e-7)
-    np.testing.assert_allclose(combine({"a": a, "b": b}, {"a": 3, "b": 1}), mixed, atol=1e-7)  # weights normalised
-    with pytest.raises(EnsembleError):
-        combine({"a": a}, {"a": 0.0})
 
 
 def test_the_weight_grid_covers_the_simplex():
@@ -68,26 +59,3 @@ def test_the_ensemble_needs_its_members_evaluated_on_the_same_data(trained_root,
         build_ensemble(other, root, ["cnn", "cnn_aug"], log=lambda *_: None)
     with pytest.raises(EnsembleError, match="at least two"):
         build_ensemble(splits, root, ["cnn"], log=lambda *_: None)
-
-
-def test_the_report_holds_every_model(trained_root, tmp_path, capsys):
-    from core.__main__ import main
-
-    html, csv = tmp_path / "out" / "report.html", tmp_path / "out" / "metrics.csv"
-    assert main(["report", "--artifacts", str(trained_root / "artifacts"), "--html", str(html), "--csv", str(csv)]) == 0
-    printed = capsys.readouterr().out
-    assert all(f"| {name} | " in printed for name in (*TRAINED_MODELS, "ensemble"))  # the summary table
-    text = html.read_text()
-    titles = [artifacts.read_json(trained_root / "artifacts" / m / artifacts.CARD)["title"] for m in (*TRAINED_MODELS, "ensemble")]
-    assert all(title in text for title in titles)
-    assert text.count("Plotly.newPlot") >= 2 * 5 + 2  # confusion and ROC per model, F1 and reliability
-    assert "<script src=" not in text and len(text) > 3_000_000  # plotly.js inlined: the file opens offline
-    import pandas as pd
-
-    table = pd.read_csv(csv)
-    assert list(table["model"]) == [*TRAINED_MODELS, "ensemble"]
-    assert {"test accuracy", "ECE", "f1_disgust", "recall_angry", "precision_surprise"} <= set(table.columns)
-    metrics = artifacts.read_json(trained_root / "artifacts" / "cnn" / artifacts.METRICS)
-    assert table.set_index("model").loc["cnn", "f1_happy"] == pytest.approx(metrics["per_class"]["happy"]["f1"], abs=1e-5)
-    assert main(["report", "--artifacts", str(tmp_path / "empty"), "--html", str(html), "--csv", str(csv)]) == 2
-    assert "no trained models" in capsys.readouterr().err

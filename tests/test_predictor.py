@@ -14,8 +14,7 @@ from PIL import Image
 from core import faces
 from core.__main__ import main
 from core.classes import CLASS_NAMES
-from core.ensemble import combine
-from core.evaluate import TTA_MODES, tta_views
+from core.inference import TTA_MODES, combine, tta_views
 from core.photo_set import compose_photo
 from core.predictor import Predictor, doubts
 
@@ -59,7 +58,9 @@ def test_a_predictor_for_the_ensemble_alone_loads_and_runs_its_members(trained_r
     alone = Predictor(trained_root / "artifacts", names=["ensemble"], warm_detector=False)
     assert alone.names == ["ensemble"] and set(alone.networks) == set(predictor.weights["ensemble"])
     batch = some_faces(2)
-    np.testing.assert_allclose(alone.predict_faces(batch)["ensemble"], predictor.predict_faces(batch)["ensemble"], atol=1e-6)
+    np.testing.assert_allclose(
+        alone.predict_faces(batch)["ensemble"], predictor.predict_faces(batch)["ensemble"], atol=1e-6
+    )
 
 
 def test_a_model_that_cannot_load_is_named_and_takes_its_ensemble_with_it(trained_root, tmp_path):
@@ -151,7 +152,9 @@ def astronaut_split(count: int = 4):
     from core.data import Split
 
     face = np.asarray(Image.open(PHOTO).convert("L").crop((165, 45, 285, 185)).resize((48, 48)), np.uint8)
-    return Split(x=np.repeat(face[None, :, :, None], count, axis=0), y=np.full(count, 3), origin=np.zeros(count, np.int8))
+    return Split(
+        x=np.repeat(face[None, :, :, None], count, axis=0), y=np.full(count, 3), origin=np.zeros(count, np.int8)
+    )
 
 
 def test_the_photo_benchmark_measures_found_faces_agreement_and_time(predictor, monkeypatch):

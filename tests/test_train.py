@@ -13,8 +13,8 @@ import pytest
 from core import artifacts
 from core.__main__ import main
 from core.data import class_weights, load_dataset, make_splits
-from core.evaluate import TTA_MODES, predict
-from core.models import REGISTRY, TRAINED_MODELS, WeightsUnavailable, build_model, set_base_trainable
+from core.inference import TTA_MODES, predict
+from core.models import REGISTRY, TRAINED_MODELS
 from core.train import TrainConfig, TrainError, scheduled_learning_rate, train
 from tests.conftest import write_folder
 
@@ -63,17 +63,11 @@ def test_the_saved_model_has_no_optimizer_and_no_augmentation(trained_root):
     assert not any(layer.name.startswith("aug_") for layer in model.layers)
 
 
-def test_the_dataset_summary_and_examples_are_written(trained_root):
-    summary = artifacts.read_json(trained_root / "artifacts" / artifacts.DATASET)
-    examples = artifacts.read_npz(trained_root / "artifacts" / artifacts.DATASET_EXAMPLES)
-    assert summary["training_pool"] == 42
-    assert examples["images"].shape[1:] == (48, 48) and set(examples["labels"].tolist()) == set(range(7))
-
-
 class Interrupt(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_where_it_stopped(tmp_path):
     data = write_folder(tmp_path / "fer")
     splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
@@ -95,6 +89,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path):
     assert [row.split(",")[0] for row in history[1:]] == ["1", "2", "3"]
 
 
+@pytest.mark.slow
 def test_a_finished_run_continues_with_a_warm_restart_and_its_history_carries_on(tmp_path):
     data = write_folder(tmp_path / "fer")
     splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
@@ -128,9 +123,12 @@ def test_a_finished_run_continues_with_a_warm_restart_and_its_history_carries_on
     assert card["continued_from"]["folder"] == str(finished) and card["continued_from"]["epochs"] == 2
     assert card["continued_from"]["command"] == first["command"]
     assert card["training_seconds"] > first["training_seconds"] and card["initial_weights"] == "none"
-    assert card["best_epoch"] in (first["best_epoch"], 3, 4)  # the earlier kept weights stay unless beaten
+    # the earlier kept weights stay unless beaten: the kept epoch is the first to reach the best val accuracy
+    assert card["best_epoch"] == int(history.loc[history["val_accuracy"].idxmax(), "epoch"])
+    assert card["best_val_accuracy"] == pytest.approx(history["val_accuracy"].max())
 
 
+@pytest.mark.slow
 def test_deferred_class_weights_switch_on_late_and_the_kept_weights_come_from_after_the_switch(tmp_path, monkeypatch):
     import keras
 
@@ -175,77 +173,30 @@ def test_every_warm_restart_of_a_chain_of_continuations_is_found_in_the_learning
     assert artifacts.warm_restarts(history.assign(learning_rate=[1e-3] * 3 + [1e-4] * 12)) == []  # fine-tuning's drop
 
 
+@pytest.mark.slow
 def test_a_model_over_the_size_limit_is_stored_in_float16_and_the_cost_measured(tmp_path, monkeypatch):
-    import core.train
+    import core.export
 
     data = write_folder(tmp_path / "fer")
     splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
-    monkeypatch.setattr(core.train, "MAX_MODEL_BYTES", 1_000_000)  # the CNN's float32 file is about 5 MB
+    monkeypatch.setattr(core.export, "MAX_MODEL_BYTES", 1_000_000)  # the CNN's float32 file is about 5 MB
     train(TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=1, batch_size=16),
           splits=splits, log=lambda *_: None)
     folder = tmp_path / "out" / "cnn"
     storage = artifacts.read_json(folder / artifacts.CARD)["storage"]
     assert storage["weights_dtype"] == "float16"
     assert storage["bytes"] == (folder / artifacts.MODEL).stat().st_size < 0.6 * storage["float32_bytes"]
-    assert 0 <= storage["test_same_prediction"] <= 1 and storage["test_max_probability_change"] < 0.05
+    assert storage["test_max_probability_change"] < 0.05
+    # predictions that changed bound how far the accuracy can move
+    accuracy_moved = abs(storage["test_accuracy_float32"] - storage["test_accuracy_float16"])
+    assert accuracy_moved <= 1 - storage["test_same_prediction"] + 1e-9
     model = artifacts.load_model(folder / artifacts.MODEL)
     metrics = artifacts.read_json(folder / artifacts.METRICS)
     saved = artifacts.read_npz(folder / artifacts.PREDICTIONS)
     np.testing.assert_allclose(predict(model, splits.test.x, tta=metrics["tta"]), saved["probabilities"], atol=1e-6)
-    assert storage["test_accuracy_float16"] == pytest.approx(float(np.mean(predict(model, splits.test.x).argmax(1) == splits.test.y)))
-
-
-def test_imagenet_weights_offline_fail_with_the_file_to_fetch(monkeypatch):
-    import keras.src.utils.file_utils as file_utils
-
-    def offline(*args, **kwargs):
-        raise Exception("URL fetch failure: [Errno -3] Temporary failure in name resolution")
-
-    monkeypatch.setattr(file_utils, "get_file", offline)
-    with pytest.raises(WeightsUnavailable, match="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5.*--weights none"):
-        build_model("vgg16", weights="imagenet")
-
-
-def test_a_local_weights_file_is_used_and_fine_tuning_unfreezes_the_top(tmp_path):
-    import keras
-
-    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(48, 48, 3), name="vgg16")
-    path = tmp_path / "vgg16_base.weights.h5"
-    base.save_weights(path)
-    model = build_model("vgg16", weights=str(path))
-    np.testing.assert_array_equal(model.get_layer("vgg16").get_layer("block5_conv3").get_weights()[0],
-                                  base.get_layer("block5_conv3").get_weights()[0])
-    set_base_trainable(model, REGISTRY["vgg16"], "head")
-    assert not model.get_layer("vgg16").trainable and model.get_layer("probabilities").trainable
-    set_base_trainable(model, REGISTRY["vgg16"], "finetune")
-    nested = model.get_layer("vgg16")
-    assert nested.get_layer("block4_conv1").trainable and not nested.get_layer("block3_conv3").trainable
-    with pytest.raises(WeightsUnavailable, match="does not exist"):
-        build_model("vgg16", weights=str(tmp_path / "nope.h5"))
-
-
-def test_cli_bad_inputs_get_clear_messages(tmp_path, capsys, trained_root):
-    data = str(trained_root / "fer")
-    blocked = tmp_path / "a_file"
-    blocked.write_text("")
-    corrupt_root = tmp_path / "corrupt"
-    (corrupt_root / "cnn").mkdir(parents=True)
-    (corrupt_root / "cnn" / "model.keras").write_bytes(b"this is not a keras file")
-    cases = [
-        (["train", "transformer", "--data", data], "Unknown model 'transformer'. Known models: cnn, cnn_aug"),
-        (["train", "cnn", "--data", str(tmp_path / "missing")], "does not exist"),
-        (["train", "cnn", "--data", data, "--out", str(blocked / "out")], "Cannot write to the output folder"),
-        (["train", "vgg16", "--data", data, "--weights", str(tmp_path / "none.h5"), "--out", str(tmp_path / "o")],
-         "does not exist"),
-        (["evaluate", "cnn", "--data", data, "--out", str(corrupt_root)], "could not be loaded as a Keras model"),
-        (["evaluate", "cnn", "--data", data, "--out", str(tmp_path / "empty")], "model.keras is missing"),
-        (["train", "ensemble", "--data", data], "is not trained but combined from the others"),
-        (["train", "cnn", "--data", data, "--class-weights-from", "3"], "cnn trains without class weights"),
-    ]
-    for argv, expected in cases:
-        assert main(argv) == 2, argv
-        err = capsys.readouterr().err
-        assert expected in err and "Traceback" not in err, (argv, err)
+    assert storage["test_accuracy_float16"] == pytest.approx(
+        float(np.mean(predict(model, splits.test.x).argmax(1) == splits.test.y))
+    )
 
 
 def test_cli_evaluate_with_a_chosen_tta_reports_every_mode(tmp_path, capsys, trained_root):
@@ -260,3 +211,26 @@ def test_cli_evaluate_with_a_chosen_tta_reports_every_mode(tmp_path, capsys, tra
     assert "TTA flip;" in out and all(f"TTA {mode}" in out for mode in TTA_MODES)
     metrics = artifacts.read_json(root / "cnn_aug" / artifacts.METRICS)
     assert metrics["tta"] == "flip" and metrics["accuracy"] == metrics["tta_effect"]["flip"]["test_accuracy"]
+
+
+CLI_BAD_INPUTS = [  # (arguments, with {data} the fixture data and {tmp} a scratch folder; what the error says)
+    ("train transformer --data {data} --out {tmp}/o", "Unknown model 'transformer'. Known models: cnn, cnn_aug"),
+    ("train cnn --data {tmp}/missing --out {tmp}/o", "does not exist"),
+    ("train cnn --data {data} --out {tmp}/a_file/out", "Cannot write to the output folder"),
+    ("train vgg16 --data {data} --weights {tmp}/none.h5 --out {tmp}/o", "does not exist"),
+    ("evaluate cnn --data {data} --out {tmp}/corrupt", "could not be loaded as a Keras model"),
+    ("evaluate cnn --data {data} --out {tmp}/empty", "model.keras is missing"),
+    ("train ensemble --data {data} --out {tmp}/o", "is not trained but combined from the others"),
+    ("train cnn --data {data} --class-weights-from 3 --out {tmp}/o", "cnn trains without class weights"),
+]
+
+
+@pytest.mark.parametrize("command, expected", CLI_BAD_INPUTS, ids=[c for c, _ in CLI_BAD_INPUTS])
+def test_cli_bad_inputs_get_clear_messages(tmp_path, capsys, command, expected):
+    data = write_folder(tmp_path / "fer")
+    (tmp_path / "a_file").write_text("")
+    (tmp_path / "corrupt" / "cnn").mkdir(parents=True)
+    (tmp_path / "corrupt" / "cnn" / "model.keras").write_bytes(b"this is not a keras file")
+    assert main(command.format(data=data, tmp=tmp_path).split()) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err

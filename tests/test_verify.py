@@ -31,7 +31,7 @@ def test_trained_models_and_the_ensemble_reproduce_their_metrics_from_the_data(t
     assert len(lines) == 5 and all("OK (consistent, reproduced from the data" in line for line in lines)
 
 
-def test_a_changed_model_file_is_caught_by_reproduction_only(trained_root, tmp_path):
+def test_a_changed_model_file_is_caught_by_its_checksum_and_by_reproduction(trained_root, tmp_path):
     root = shutil.copytree(trained_root / "artifacts", tmp_path / "artifacts")
     folder = root / "cnn"
     model = artifacts.load_model(folder / artifacts.MODEL)
@@ -40,8 +40,18 @@ def test_a_changed_model_file_is_caught_by_reproduction_only(trained_root, tmp_p
     bias[(np.bincount(predicted).argmax() + 1) % len(bias)] += 100.0  # now always says another class
     model.get_layer("probabilities").set_weights([kernel, bias])
     artifacts.save_keras_model(model, folder / artifacts.MODEL)
-    card = artifacts.read_json(folder / artifacts.CARD)
-    artifacts.write_json(folder / artifacts.CARD, {**card, "file_size_bytes": (folder / artifacts.MODEL).stat().st_size})
+    card = {
+        **artifacts.read_json(folder / artifacts.CARD),
+        "file_size_bytes": (folder / artifacts.MODEL).stat().st_size,
+    }
+    artifacts.write_json(folder / artifacts.CARD, card)
+    assert verify.verify_artifacts(root, log=lambda *_: None) == [
+        "cnn: model.keras is not the file its card and metrics describe (its SHA-256 differs from card.json's "
+        "model_sha256)."]
+    # a card edited to match the new file passes every check that does not run the model
+    artifacts.write_json(
+        folder / artifacts.CARD, {**card, "model_sha256": artifacts.file_sha256(folder / artifacts.MODEL)}
+    )
     assert verify.verify_artifacts(root, log=lambda *_: None) == []
     problems = verify.verify_artifacts(root, _splits(trained_root), log=lambda *_: None)
     assert any(p.startswith("cnn: metrics.json confusion_matrix") for p in problems)

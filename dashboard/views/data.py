@@ -3,23 +3,31 @@
 import pandas as pd
 import streamlit as st
 
-from core.classes import CLASS_NAMES
 from core import charts
+from core.classes import CLASS_NAMES
 from dashboard.common import TRAIN_HINT, load_shared
 
 st.title("Data")
-summary = load_shared("dataset.json")
+summary, problem = load_shared("dataset.json")
+if problem:
+    st.error(f"The dataset summary cannot be shown: {problem}. Write it again with `python -m core data --data "
+             "PATH --out artifacts`.")
+    st.stop()
 if summary is None:
     st.info(f"No dataset summary yet (`artifacts/dataset.json`). {TRAIN_HINT}")
     st.stop()
-st.caption(f"Source: {summary['source']['form']} `{summary['source']['path']}`; validation carved from the "
-           f"training images ({summary['val_fraction']:.0%}, seed {summary['seed']}); test split: {summary['test_split']}.")
+st.caption(
+    f"Source: {summary['source']['form']} `{summary['source']['path']}`; validation carved from the "
+    f"training images ({summary['val_fraction']:.0%}, seed {summary['seed']}); test split: {summary['test_split']}."
+)
 st.plotly_chart(charts.class_distribution(summary), width="stretch")
 train = summary["splits"]["train"]["counts"]
 largest, smallest = max(train, key=train.get), min(train, key=train.get)
 if train[largest] >= 2 * train[smallest]:
-    st.warning(f"Imbalance: **{largest}** has {train[largest] / max(train[smallest], 1):.0f}x as many training images "
-               f"as **{smallest}** ({train[smallest]} images, {summary['splits']['train']['fractions'][smallest]:.1%}).")
+    st.warning(
+        f"Imbalance: **{largest}** has {train[largest] / max(train[smallest], 1):.0f}x as many training images "
+        f"as **{smallest}** ({train[smallest]} images, {summary['splits']['train']['fractions'][smallest]:.1%})."
+    )
 table = pd.DataFrame({
     **{f"{s} count": [summary["splits"][s]["counts"][c] for c in CLASS_NAMES] for s in ("train", "val", "test")},
     "train share": [summary["splits"]["train"]["fractions"][c] for c in CLASS_NAMES],
@@ -32,8 +40,12 @@ st.caption("Class weights: scikit-learn's balanced weights (n / (7 · count)) fr
            "the class-weighted model multiplies each face's loss by its class's weight.")
 report = summary.get("load_report", {})
 if report.get("skipped") or report.get("converted"):
-    st.caption(f"Loading skipped {report.get('skipped', 0)} unreadable file(s) and converted {report.get('converted', 0)}.")
-examples = load_shared("dataset_examples.npz")
+    st.caption(
+        f"Loading skipped {report.get('skipped', 0)} unreadable file(s) and converted {report.get('converted', 0)}."
+    )
+examples, problem = load_shared("dataset_examples.npz")
+if problem:
+    st.warning(f"No example faces: {problem}")
 if examples is not None:
     st.subheader("Example faces")
     for label, name in enumerate(CLASS_NAMES):

@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.artifacts import ArtifactError
+from core.artifacts import MISTAKES_PER_CLASS, ArtifactError
 from core.classes import CLASS_NAMES
 from core.explain import ExplainError, overlay
+from core.report import mistakes
 from dashboard.common import explain_faces, page_models
 
 st.title("Mistakes")
@@ -16,26 +17,19 @@ if models:
     name = a.selectbox("Model", list(models), format_func=lambda n: models[n].title)
     true_class = b.selectbox("True class", ["any", *CLASS_NAMES])
     predicted_class = c.selectbox("Predicted class", ["any", *CLASS_NAMES])
-    saved = models[name].predictions
-    index, pixels = saved["mistake_index"], saved["mistake_pixels"]
-    probabilities = saved["probabilities"][index]
-    truth, predicted = saved["y_true"][index], probabilities.argmax(axis=1)
-    keep = np.ones(len(index), bool)
-    if true_class != "any":
-        keep &= truth == CLASS_NAMES.index(true_class)
-    if predicted_class != "any":
-        keep &= predicted == CLASS_NAMES.index(predicted_class)
-    order = np.flatnonzero(keep)[np.argsort(-probabilities[keep].max(axis=1), kind="stable")]
-    st.caption(f"{len(order)} of the {len(index)} most confident mistakes kept for this model "
-               "(at most 12 per true class), surest first.")
-    if len(order) == 0:
+    found = mistakes(models[name], None if true_class == "any" else true_class,
+                     None if predicted_class == "any" else predicted_class)
+    truth, predicted, probabilities = found.true, found.predicted, found.probabilities
+    st.caption(f"{len(truth)} of the {found.kept} most confident mistakes kept for this model "
+               f"(at most {MISTAKES_PER_CLASS} per true class), surest first.")
+    if len(truth) == 0:
         st.info("No mistake matches these filters.")
     explain = st.radio("Grad-CAM over each face", ["off", "evidence for what it said", "evidence for the true class"],
                        horizontal=True)
-    faces = pixels[order]
-    if explain != "off" and len(order):
+    faces = found.pixels
+    if explain != "off" and len(faces):
         try:
-            targets = (predicted if explain == "evidence for what it said" else truth)[order].astype(np.int64)
+            targets = (predicted if explain == "evidence for what it said" else truth).astype(np.int64)
             heatmaps, _ = explain_faces(models[name], faces, targets)
             faces = np.stack([overlay(face, heat, size=96) for face, heat in zip(faces, heatmaps)])
             blank = int((heatmaps.max(axis=(1, 2)) == 0).sum())
@@ -45,16 +39,15 @@ if models:
         except (ArtifactError, ExplainError) as error:
             st.warning(f"No Grad-CAM for this model: {error}")
     per_row = 6
-    for start in range(0, len(order), per_row):
-        for column, k in zip(st.columns(per_row), range(start, min(start + per_row, len(order)))):
-            i = order[k]
-            column.image(faces[k], width=96)
+    for start in range(0, len(faces), per_row):
+        for column, i in zip(st.columns(per_row), range(start, min(start + per_row, len(faces)))):
+            column.image(faces[i], width=96)
             column.caption(f"true **{CLASS_NAMES[truth[i]]}**, said **{CLASS_NAMES[predicted[i]]}** "
                            f"({probabilities[i].max():.0%})")
-    if len(order):
+    if len(faces):
         st.subheader("Their probabilities")
-        table = pd.DataFrame(probabilities[order], columns=list(CLASS_NAMES))
-        table.insert(0, "predicted", [CLASS_NAMES[p] for p in predicted[order]])
-        table.insert(0, "true", [CLASS_NAMES[t] for t in truth[order]])
+        table = pd.DataFrame(probabilities, columns=list(CLASS_NAMES))
+        table.insert(0, "predicted", [CLASS_NAMES[p] for p in predicted])
+        table.insert(0, "true", [CLASS_NAMES[t] for t in truth])
         st.dataframe(table, width="stretch", hide_index=True,
                      column_config={n: st.column_config.NumberColumn(format="%.3f") for n in CLASS_NAMES})

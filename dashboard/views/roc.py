@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import charts
+from core.report import roc_curves
 from dashboard.common import page_models
 
 st.title("ROC curves")
@@ -10,8 +11,8 @@ models = page_models()
 if models:
     columns = st.columns(min(2, len(models)))
     for index, (name, model) in enumerate(models.items()):
-        roc = model.metrics["roc"]
-        curves = {**roc["per_class"], "micro average": roc["micro"], "macro average": roc["macro"]}
-        columns[index % len(columns)].plotly_chart(charts.roc_figure(curves, model.title), width="stretch", key=f"roc-{name}")
+        columns[index % len(columns)].plotly_chart(
+            charts.roc_figure(roc_curves(model), model.title), width="stretch", key=f"roc-{name}"
+        )
     st.caption("One class against the rest, from the test probabilities. Micro: every decision pooled; "
                "macro: the mean of the per-class curves. A class absent from the test split has no curve.")

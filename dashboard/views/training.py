@@ -29,9 +29,11 @@ if models:
                "continued from a finished one starts a new warm-up and cosine (a warm restart). Validation alone "
                "chose the kept epoch and early stopping.")
     cols = st.columns(len(models))
-    for col, (name, model) in zip(cols, models.items()):
+    for col, model in zip(cols, models.values()):
         card = model.card
-        col.metric(model.title, f"kept epoch {card.get('best_epoch')}", f"of {card.get('epochs_run')} run", delta_color="off")
+        col.metric(
+            model.title, f"kept epoch {card.get('best_epoch')}", f"of {card.get('epochs_run')} run", delta_color="off"
+        )
         col.caption(f"{(card.get('wall_seconds') or 0) / 60:.1f} min, {card.get('train_images_per_second')} img/s, "
                     f"{card.get('dtype_policy')}, {card.get('initial_weights_label')}"
                     + events_caption(model.history))

@@ -9,9 +9,9 @@ import streamlit as st
 from core import charts
 from core.artifacts import ArtifactError
 from core.classes import CLASS_NAMES
-from core.evaluate import TTA_MODES
 from core.explain import ExplainError, overlay
 from core.faces import draw_boxes
+from core.inference import TTA_MODES
 from core.predictor import UNSURE_BELOW
 from dashboard.common import TRAIN_HINT, chosen, colour, explain_faces, load_models, predictor, warn_broken
 
@@ -99,7 +99,9 @@ for number, face_result in enumerate(result.faces, start=1):
     table = pd.DataFrame(per_model, index=list(CLASS_NAMES)).T
     table.insert(0, "says", [CLASS_NAMES[int(np.argmax(v))] for v in per_model.values()])
     table.index = [titles.get(n, n) for n in table.index]
-    right.dataframe(table, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in CLASS_NAMES})
+    right.dataframe(
+        table, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in CLASS_NAMES}
+    )
 
 if not result.faces or not st.toggle("Why? Show Grad-CAM (a second pass over each face)", key="show_gradcam"):
     st.stop()

@@ -1,0 +1,76 @@
+"""What the machine offers training: the precision its CPU or GPU runs fastest, the distribution
+strategy, and the description of machine and libraries that a model card records."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+
+
+def cpu_supports_bf16() -> bool:
+    """True where the CPU has AMX or AVX-512 BF16, which make mixed_bfloat16 pay off."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def choose_precision(request: str) -> str:
+    """``request`` unless it is "auto": then mixed_bfloat16 on a GPU or a CPU with bf16 units, else float32."""
+    if request not in PRECISIONS:
+        raise ValueError(f"Unknown precision '{request}': use {', '.join(PRECISIONS)}.")
+    if request != "auto":
+        return request
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if jax.default_backend() == "gpu":
+            return "mixed_bfloat16"
+    return "mixed_bfloat16" if cpu_supports_bf16() else "float32"
+
+
+def distribution_scope():
+    """A tf.distribute scope over every GPU present (MirroredStrategy), the default one otherwise."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return contextlib.nullcontext(), 1
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    return strategy.scope(), strategy.num_replicas_in_sync
+
+
+def machine_description() -> dict:
+    cpu = platform.processor() or ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    used = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": os.cpu_count(), "cores_used": used, "platform": platform.platform(),
+            "python": platform.python_version()}
+
+
+def library_versions() -> dict:
+    import keras
+    import sklearn
+
+    versions = {"keras": keras.__version__, "backend": keras.backend.backend(), "numpy": np.__version__,
+                "scikit-learn": sklearn.__version__}
+    with contextlib.suppress(ImportError):
+        import tensorflow as tf
+
+        versions["tensorflow"] = tf.__version__
+    return versions

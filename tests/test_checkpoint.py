@@ -1,0 +1,159 @@
+"""A training run loses nothing: finished models are replaced only on request and in one step, runs into one
+folder exclude each other, a resume checks its settings and repeats the uninterrupted run exactly."""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core import artifacts, checkpoint
+from core.__main__ import main
+from core.checkpoint import RunLock, TrainError
+from core.data import load_dataset, make_splits
+from core.train import TrainConfig, train
+from tests.conftest import write_folder
+
+pytestmark = pytest.mark.slow  # every test here trains a model
+
+
+class Interrupt(Exception):
+    pass
+
+
+def stop_at(prefix: str):
+    def log(message):
+        if message.startswith(prefix):
+            raise Interrupt  # as if killed right after that epoch's checkpoint
+
+    return log
+
+
+def quiet(*_):
+    pass
+
+
+@pytest.fixture
+def setup(tmp_path):
+    data = write_folder(tmp_path / "fer")
+    splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
+    config = TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=2, batch_size=16)
+    return config, splits
+
+
+def folder_contents(folder):
+    return {f.name: f.read_bytes() for f in sorted(folder.iterdir()) if f.is_file()}
+
+
+def test_a_finished_model_is_replaced_only_with_restart_and_only_once_the_new_one_is_done(setup):
+    config, splits = setup
+    first = train(config, splits=splits, log=quiet)
+    folder = artifacts.read_model_artifacts(Path(config.out) / "cnn")
+    finished = folder_contents(Path(config.out) / "cnn")
+    with pytest.raises(TrainError, match="holds a finished model. Add --restart"):
+        train(config, splits=splits, log=quiet)
+    with pytest.raises(Interrupt):  # a replacement cut short during its training ...
+        train(replace(config, restart=True, seed=7), splits=splits, log=stop_at("epoch 1/2"))
+    assert folder_contents(Path(config.out) / "cnn") == finished  # ... leaves the finished model as it was
+    assert artifacts.read_model_artifacts(Path(config.out) / "cnn").card == folder.card
+
+    import core.export
+
+    def killed_during_export(model, name, path, *args):  # the new model.keras written, nothing else
+        raise Interrupt
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(core.export, "evaluate_saved_model", killed_during_export)
+        with pytest.raises(Interrupt):
+            train(replace(config, resume=True, seed=7), splits=splits, log=quiet)
+    assert folder_contents(Path(config.out) / "cnn") == finished
+    second = train(replace(config, resume=True, seed=7), splits=splits, log=quiet)
+    assert second["seed"] == 7 and second["trained_at"] >= first["trained_at"]
+    replaced = artifacts.read_model_artifacts(Path(config.out) / "cnn")
+    assert replaced.card == second and replaced.card["model_sha256"] == artifacts.file_sha256(
+        Path(config.out) / "cnn" / artifacts.MODEL)
+    assert not (Path(config.out) / ".cnn.staging").exists()
+
+
+def test_a_second_run_into_the_same_folder_is_refused_naming_the_first(setup):
+    config, splits = setup
+    with RunLock(Path(config.out), "cnn"):
+        with pytest.raises(TrainError, match=r"Another training run is writing to .*cnn: process \d+ since"):
+            train(config, splits=splits, log=quiet)
+    train(config, splits=splits, log=quiet)  # the lock goes with the run that held it
+
+
+def test_resume_refuses_other_settings_and_names_them(setup, tmp_path):
+    config, splits = setup
+    with pytest.raises(Interrupt):
+        train(config, splits=splits, log=stop_at("epoch 1/2"))
+    with pytest.raises(TrainError, match=r"other settings .*seed: 1234 -> 5; batch_size: 16 -> 32"):
+        train(replace(config, resume=True, seed=5, batch_size=32), splits=splits, log=quiet)
+    other_data = write_folder(tmp_path / "other")
+    with pytest.raises(TrainError, match="data: .*fer -> .*other"):
+        train(replace(config, resume=True, data=str(other_data)), splits=splits, log=quiet)
+    card = train(replace(config, resume=True, epochs=3), splits=splits, log=quiet)  # a longer budget is fine
+    assert card["epochs_run"] == 3
+
+
+def test_an_interrupted_and_resumed_run_repeats_the_uninterrupted_one_exactly(setup, tmp_path):
+    config, splits = setup
+    config = replace(config, model="cnn_aug", epochs=3)  # augmentation and dropout: random every step
+    train(replace(config, out=str(tmp_path / "whole")), splits=splits, log=quiet)
+    with pytest.raises(Interrupt):
+        train(replace(config, out=str(tmp_path / "parts")), splits=splits, log=stop_at("epoch 1/3"))
+    train(replace(config, out=str(tmp_path / "parts"), resume=True), splits=splits, log=quiet)
+    whole = artifacts.read_model_artifacts(tmp_path / "whole" / "cnn_aug").history.drop(columns="seconds")
+    parts = artifacts.read_model_artifacts(tmp_path / "parts" / "cnn_aug").history.drop(columns="seconds")
+    assert whole.to_dict("records") == parts.to_dict("records")
+
+
+def test_a_checkpoint_without_its_best_weights_resumes_and_says_so(setup):
+    config, splits = setup
+    with pytest.raises(Interrupt):
+        train(config, splits=splits, log=stop_at("epoch 1/2"))
+    (checkpoint.checkpoint_dir(Path(config.out) / "cnn") / checkpoint.BEST_WEIGHTS).unlink()
+    messages = []
+    card = train(replace(config, resume=True), splits=splits, log=messages.append)
+    assert any("best.weights.h5 is gone, and with it the weights of epoch 1" in m for m in messages)
+    assert card["best_epoch"] == 2  # the best of the epochs trained after the loss
+
+
+def test_a_full_disk_while_saving_keeps_the_last_checkpoint(setup, monkeypatch):
+    config, splits = setup
+    with pytest.raises(Interrupt):
+        train(config, splits=splits, log=stop_at("epoch 1/2"))
+    state = artifacts.read_json(checkpoint.checkpoint_dir(Path(config.out) / "cnn") / checkpoint.STATE)
+
+    def disk_full(*_):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(artifacts, "save_keras_model", disk_full)
+    with pytest.raises(TrainError, match="No space left on device.*last complete checkpoint is kept"):
+        train(replace(config, resume=True), splits=splits, log=quiet)
+    assert artifacts.read_json(checkpoint.checkpoint_dir(Path(config.out) / "cnn") / checkpoint.STATE) == state
+    monkeypatch.undo()
+    assert train(replace(config, resume=True), splits=splits, log=quiet)["epochs_run"] == 2
+
+
+def test_too_little_data_for_a_validation_split_gets_a_message(tmp_path, capsys):
+    csv = tmp_path / "tiny.csv"
+    pixels = " ".join(["128"] * 48 * 48)
+    csv.write_text("emotion,pixels,Usage\n" + "".join(f"{c},{pixels},{u}\n" for c in range(7)
+                                                      for u in ("Training", "PublicTest")))
+    assert main(["train", "cnn", "--data", str(csv), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "validate on" in err and "0 validation images" in err and "Traceback" not in err
+
+
+def test_training_does_not_write_the_data_pages_files_but_core_data_does(setup, capsys):
+    config, splits = setup
+    train(replace(config, epochs=1), splits=splits, log=quiet)
+    root = Path(config.out)
+    assert not (root / artifacts.DATASET).exists()
+    assert main(["data", "--data", config.data, "--out", str(root)]) == 0
+    assert artifacts.read_json(root / artifacts.DATASET)["training_pool"] == 42
+    examples = artifacts.read_npz(root / artifacts.DATASET_EXAMPLES)
+    assert examples["images"].shape[1:] == (48, 48) and set(examples["labels"].tolist()) == set(range(7))

@@ -1,0 +1,59 @@
+"""The generated documents: the committed ones are up to date, and they say what the artifacts say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core import artifacts, model_card
+from core.train import scheduled_learning_rate
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def committed():
+    models, broken = artifacts.read_all_models(COMMITTED)
+    assert not broken
+    return models
+
+
+def test_the_committed_cards_results_and_readme_table_are_what_the_artifacts_give(committed):
+    for name, model in committed.items():
+        card = (COMMITTED / name / model_card.MODEL_CARD).read_text(encoding="utf-8")
+        assert card == model_card.model_card_markdown(model), f"{name}: run `python -m core cards`"
+    results = (COMMITTED / model_card.RESULTS).read_text(encoding="utf-8")
+    assert results == model_card.results_markdown(committed, COMMITTED), "run `python -m core cards`"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme == model_card.readme_with_results(readme, committed), "run `python -m core cards`"
+
+
+def test_a_card_gives_the_figures_of_its_metrics_and_flags_random_init(committed):
+    text = model_card.model_card_markdown(committed["vgg16"])
+    metrics = committed["vgg16"].metrics
+    assert f"| {metrics['accuracy']:.4f} | {metrics['macro_f1']:.4f} |" in text
+    disgust = metrics["per_class"]["disgust"]
+    assert f"| disgust | {disgust['precision']:.3f} | {disgust['recall']:.3f} |" in text
+    assert "Trained from random initialisation, not ImageNet weights" in text
+    assert "random initialisation" not in model_card.model_card_markdown(committed["cnn"])
+    ensemble = model_card.model_card_markdown(committed["ensemble"])
+    assert all(f"| `{m}` | {w:.1f} |" in ensemble for m, w in committed["ensemble"].ensemble["members"].items())
+
+
+def test_the_runs_of_a_chain_of_continuations_are_read_from_the_learning_rate():
+    runs = ((4, 1e-3), (3, 5e-4))  # a run from scratch, then one continuation with a warm restart
+    rates = [scheduled_learning_rate(epoch, epochs, peak) for epochs, peak in runs for epoch in range(epochs)]
+    history = pd.DataFrame({"epoch": range(1, 8), "learning_rate": rates, "phase": ["full"] * 7,
+                            "val_accuracy": [0.3, 0.4, 0.5, 0.45, 0.44, 0.52, 0.51]})
+    found = model_card.training_runs(history)
+    assert [r["epochs"] for r in found] == [(1, 4), (5, 7)]
+    assert [r["best_val_accuracy"] for r in found] == [0.5, 0.52]
+    assert found[1]["peak_learning_rate"] == pytest.approx(5e-4)
+
+
+def test_the_readme_without_its_markers_is_refused(committed):
+    with pytest.raises(ValueError, match="lacks the markers"):
+        model_card.readme_with_results("# a README\n", committed)

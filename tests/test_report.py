@@ -1,0 +1,119 @@
+"""The comparison's arithmetic (shared by the pages and the report), on the committed artifacts, and the
+report files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import artifacts, report
+from core.classes import CLASS_NAMES
+from core.models import TRAINED_MODELS
+
+COMMITTED = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def committed():
+    models, broken = artifacts.read_all_models(COMMITTED)
+    assert not broken
+    return models
+
+
+def test_confusion_rows_are_each_true_class_shares(committed):
+    model = committed["cnn_aug"]
+    counts = report.confusion(model, normalised=False)
+    shares = report.confusion(model)
+    assert counts.sum() == model.metrics["n_test"]
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+    np.testing.assert_allclose(shares[1], counts[1] / counts[1].sum())
+    assert shares[1, 1] == pytest.approx(model.metrics["per_class"]["disgust"]["recall"])
+
+
+def test_per_class_tables_long_and_wide_agree_with_the_metrics(committed):
+    long = report.per_class_table(committed)
+    assert len(long) == len(committed) * len(CLASS_NAMES)
+    wide = report.per_class_wide(committed, "recall")
+    assert list(wide.index) == list(CLASS_NAMES) and list(wide.columns) == [m.title for m in committed.values()]
+    assert (
+        wide.loc["disgust", committed["resnet50v2"].title]
+        == committed["resnet50v2"].metrics["per_class"]["disgust"]["recall"]
+    )
+
+
+def test_roc_curves_are_the_classes_and_both_averages(committed):
+    curves = report.roc_curves(committed["cnn"])
+    assert list(curves) == [*CLASS_NAMES, "micro average", "macro average"]
+    assert curves["macro average"]["auc"] == committed["cnn"].metrics["roc"]["macro"]["auc"]
+
+
+def test_the_calibration_table_weighs_each_bin_by_its_faces(committed):
+    table = report.calibration_table(committed).set_index("model")
+    calibration = committed["cnn"].metrics["calibration"]["test"]
+    counts = np.array(calibration["count"], float)
+    expected = np.nansum(np.array(calibration["confidence"], float) * counts) / counts.sum()
+    assert table.loc[committed["cnn"].title, "mean confidence"] == pytest.approx(expected)
+    assert table.loc[committed["cnn"].title, "T"] == committed["cnn"].metrics["calibration"]["temperature"]
+
+
+def test_mistakes_filter_by_true_and_predicted_class_surest_first(committed):
+    model = committed["cnn_aug"]
+    every = report.mistakes(model)
+    assert len(every.true) == every.kept == len(model.predictions["mistake_index"])
+    assert (every.true != every.predicted).all()
+    confidence = every.probabilities.max(axis=1)
+    assert (np.diff(confidence) <= 0).all()
+    sad_as_neutral = report.mistakes(model, "sad", "neutral")
+    assert len(sad_as_neutral.true) > 0
+    assert set(sad_as_neutral.true) == {CLASS_NAMES.index("sad")} and set(sad_as_neutral.predicted) == {
+        CLASS_NAMES.index("neutral")
+    }
+    assert len(sad_as_neutral.true) == int(((every.true == 5) & (every.predicted == 4)).sum())
+
+
+def test_the_tta_table_has_test_and_validation_for_each_network(committed):
+    table = report.tta_table(committed)
+    assert list(table.index) == [committed[n].title for n in TRAINED_MODELS]
+    assert (
+        table.loc[committed["cnn_aug"].title, "flip (test)"]
+        == committed["cnn_aug"].metrics["tta_effect"]["flip"]["test_accuracy"]
+    )
+
+
+def test_the_report_holds_every_model(trained_root, tmp_path, capsys):
+    from core.__main__ import main
+
+    html, csv = tmp_path / "out" / "report.html", tmp_path / "out" / "metrics.csv"
+    assert main(["report", "--artifacts", str(trained_root / "artifacts"), "--html", str(html), "--csv", str(csv)]) == 0
+    printed = capsys.readouterr().out
+    assert all(f"| {name} | " in printed for name in (*TRAINED_MODELS, "ensemble"))  # the summary table
+    text = html.read_text()
+    titles = [
+        artifacts.read_json(trained_root / "artifacts" / m / artifacts.CARD)["title"]
+        for m in (*TRAINED_MODELS, "ensemble")
+    ]
+    assert all(title in text for title in titles)
+    assert text.count("Plotly.newPlot") >= 2 * 5 + 2  # confusion and ROC per model, F1 and reliability
+    assert "<script src=" not in text and len(text) > 3_000_000  # plotly.js inlined: the file opens offline
+    import pandas as pd
+
+    table = pd.read_csv(csv)
+    assert list(table["model"]) == [*TRAINED_MODELS, "ensemble"]
+    assert {"test accuracy", "ECE", "f1_disgust", "recall_angry", "precision_surprise"} <= set(table.columns)
+    metrics = artifacts.read_json(trained_root / "artifacts" / "cnn" / artifacts.METRICS)
+    assert table.set_index("model").loc["cnn", "f1_happy"] == pytest.approx(
+        metrics["per_class"]["happy"]["f1"], abs=1e-5
+    )
+    assert main(["report", "--artifacts", str(tmp_path / "empty"), "--html", str(html), "--csv", str(csv)]) == 2
+    assert "no trained models" in capsys.readouterr().err
+
+
+def test_leaderboard_ties_go_to_the_higher_macro_f1():
+    from core.report import best_first
+
+    board = pd.DataFrame({"model": ["cnn", "cnn_aug", "ensemble"], "test accuracy": [0.6358, 0.6790, 0.6790],
+                          "macro F1": [0.6104, 0.6558, 0.6609]})
+    assert list(best_first(board)["model"]) == ["ensemble", "cnn_aug", "cnn"]
