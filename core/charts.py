@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -52,46 +50,32 @@ def training_events(history) -> dict[int, str]:
     return {epoch: ", ".join(labels) for epoch, labels in sorted(events.items())}
 
 
-def training_curves(histories: dict, colours: dict, titles: dict, kept_epochs: dict) -> go.Figure:
-    """Loss, accuracy and learning rate per epoch; training dotted, validation solid, the kept epoch
-    starred, and a dashed line after each epoch in ``training_events``, with a marker above the accuracy
-    panel whose hover text says what changed (text labels on the plot crowd out the curves)."""
-    figure = make_subplots(rows=1, cols=3, subplot_titles=("loss", "accuracy", "learning rate"))
-    figure.update_annotations(yshift=14)  # the panel titles, raised above the row of markers
-    markers_at = Counter()  # markers already at an x, so that a second model's marker sits beside the first
-    for name, history in histories.items():
-        colour, title = colours[name], titles[name]
-        for column, col in (("loss", 1), ("accuracy", 2)):
-            figure.add_scatter(x=history["epoch"], y=history[column], mode="lines", line=dict(color=colour, dash="dot"),
-                               name=f"{title} train", legendgroup=name, showlegend=col == 1, row=1, col=col)
-            figure.add_scatter(x=history["epoch"], y=history[f"val_{column}"], mode="lines", line=dict(color=colour),
-                               name=f"{title} val", legendgroup=name, showlegend=col == 1, row=1, col=col)
-        kept = history[history["epoch"] == kept_epochs[name]]
-        figure.add_scatter(x=kept["epoch"], y=kept["val_accuracy"], mode="markers",
-                           marker=dict(symbol="star", size=14, color=colour), name=f"{title} kept epoch",
-                           legendgroup=name, showlegend=False, row=1, col=2,
-                           hovertemplate=f"{title}: kept epoch %{{x}}, val accuracy %{{y:.4f}}<extra></extra>")
-        figure.add_scatter(
-            x=history["epoch"],
-            y=history["learning_rate"],
-            mode="lines+markers",
-            line=dict(color=colour),
-            name=f"{title} lr",
-            legendgroup=name,
-            showlegend=False,
-            row=1,
-            col=3,
-        )
+def training_panel(history, colour: str, title: str, kept_epoch: int | None, show_events: bool = False) -> go.Figure:
+    """One model's training: accuracy above (training dotted, validation solid, the kept epoch starred), the
+    learning rate below; with ``show_events``, a dashed line after each epoch in ``training_events`` and a
+    marker whose hover text says what changed."""
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.06)
+    figure.add_scatter(x=history["epoch"], y=history["accuracy"], mode="lines", line=dict(color=colour, dash="dot"),
+                       name="training", row=1, col=1)
+    figure.add_scatter(x=history["epoch"], y=history["val_accuracy"], mode="lines", line=dict(color=colour),
+                       name="validation", row=1, col=1)
+    kept = history[history["epoch"] == kept_epoch]
+    figure.add_scatter(x=kept["epoch"], y=kept["val_accuracy"], mode="markers", name="kept epoch",
+                       marker=dict(symbol="star", size=14, color=colour), row=1, col=1,
+                       hovertemplate=f"{title}: kept epoch %{{x}}, val accuracy %{{y:.4f}}<extra></extra>")
+    figure.add_scatter(x=history["epoch"], y=history["learning_rate"], mode="lines", line=dict(color="gray"),
+                       name="learning rate", showlegend=False, row=2, col=1,
+                       hovertemplate="epoch %{x}: learning rate %{y:.1e}<extra></extra>")
+    if show_events:
         for epoch, label in training_events(history).items():
-            x = epoch + 0.5
-            figure.add_vline(x=x, line=dict(color=colour, dash="dash", width=1))
-            figure.add_annotation(x=x, y=1, xref="x2", yref="y2 domain", yanchor="bottom", text="▼", showarrow=False,
-                                  xshift=10 * markers_at[x], font=dict(color=colour, size=11),
+            figure.add_vline(x=epoch + 0.5, line=dict(color=colour, dash="dash", width=1))
+            figure.add_annotation(x=epoch + 0.5, y=1, xref="x", yref="y domain", yanchor="bottom", text="▼",
+                                  showarrow=False, font=dict(color=colour, size=11),
                                   hovertext=f"{title}, after epoch {epoch}: {label}")
-            markers_at[x] += 1
-    figure.update_yaxes(type="log", row=1, col=3)
-    figure.update_xaxes(title_text="epoch")
-    figure.update_layout(height=430, margin=dict(t=55), legend=dict(orientation="h", y=-0.25))
+    figure.update_yaxes(title_text="accuracy", row=1, col=1)
+    figure.update_yaxes(title_text="rate", type="log", tickformat=".0e", nticks=3, row=2, col=1)
+    figure.update_xaxes(title_text="epoch", row=2, col=1)
+    figure.update_layout(height=360, margin=dict(t=30, b=10, l=10, r=10), legend=dict(orientation="h", y=1.12))
     return figure
 
 
@@ -104,31 +88,61 @@ def per_class_bars(table, metric: str, colours: dict, titles: dict) -> go.Figure
     return figure
 
 
-def confusion_heatmap(matrix: np.ndarray, title: str, normalised: bool, diverging: bool = False) -> go.Figure:
-    text = np.vectorize(lambda v: f"{v:.2f}" if normalised else f"{int(v)}")(matrix)
-    limit = float(np.abs(matrix).max()) or 1.0
+def _cell_text(value: float, normalised: bool, signed: bool) -> str:
+    """A cell's figure: shares to two decimals, counts whole; a difference signed, and one that rounds to
+    nothing written 0 (never "-0.00")."""
+    digits = 2 if normalised else 0
+    if round(value, digits) == 0:
+        return "0"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def confusion_heatmap(matrix: np.ndarray, title: str, normalised: bool) -> go.Figure:
+    text = [[_cell_text(v, normalised, signed=False) for v in row] for row in matrix]
     figure = go.Figure(go.Heatmap(
-        z=matrix, x=list(CLASS_NAMES), y=list(CLASS_NAMES), text=text, texttemplate="%{text}",
-        colorscale="RdBu" if diverging else "Blues", zmid=0 if diverging else None,
-        zmin=-limit if diverging else 0, zmax=limit,
-        hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+        z=matrix, x=list(CLASS_NAMES), y=list(CLASS_NAMES), text=text, texttemplate="%{text}", colorscale="Blues",
+        zmin=0, hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
     figure.update_layout(title=title, xaxis_title="predicted", yaxis_title="true", height=430,
                          yaxis=dict(autorange="reversed"), margin=dict(t=50))
     return figure
 
 
-def roc_figure(curves: dict, title: str) -> go.Figure:
-    """``curves``: {label: {"fpr", "tpr", "auc"} or None}; the chance diagonal for reference."""
+def confusion_difference(difference: np.ndarray, title: str, normalised: bool) -> go.Figure:
+    """The second model's matrix minus the first's, coloured by what the change means: blue where the second is
+    better (more faces on the diagonal, fewer off it), red where it is worse; the cells show the change itself."""
+    better = difference * (2 * np.eye(len(difference)) - 1)
+    limit = float(np.abs(better).max()) or 1.0
+    text = [[_cell_text(v, normalised, signed=True) for v in row] for row in difference]
+    figure = go.Figure(go.Heatmap(
+        z=better, x=list(CLASS_NAMES), y=list(CLASS_NAMES), text=text, texttemplate="%{text}", colorscale="RdBu",
+        zmid=0, zmin=-limit, zmax=limit, hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+        colorbar=dict(tickvals=[-limit, 0, limit], ticktext=["worse", "same", "better"])))
+    figure.update_layout(title=title, xaxis_title="predicted", yaxis_title="true", height=430,
+                         yaxis=dict(autorange="reversed"), margin=dict(t=50))
+    return figure
+
+
+def roc_figure(curves: dict, title: str, colours: dict | None = None) -> go.Figure:
+    """``curves``: {label: {"fpr", "tpr", "auc"} or None}, drawn in ``colours[label]`` where given; the legend
+    gives each curve's AUC; the chance diagonal for reference."""
     figure = go.Figure()
     figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="lightgray", dash="dash"), name="chance")
     for label, curve in curves.items():
         if curve is None:
             continue
         dash = "dash" if label.endswith("average") else None
-        figure.add_scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", line=dict(dash=dash),
-                           name=f"{label} (AUC {curve['auc']:.3f})")
-    figure.update_layout(title=title, xaxis_title="false positive rate", yaxis_title="true positive rate",
-                         height=420, margin=dict(t=50), xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.02]))
+        figure.add_scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name=f"{label} (AUC {curve['auc']:.3f})",
+                           line=dict(dash=dash, color=(colours or {}).get(label)))
+    figure.update_layout(
+        title=title,
+        xaxis_title="false positive rate",
+        yaxis_title="true positive rate",
+        height=440,
+        margin=dict(t=50),
+        xaxis=dict(range=[0, 1]),
+        yaxis=dict(range=[0, 1.02]),
+        legend=dict(x=0.98, xanchor="right", y=0.02, yanchor="bottom", bgcolor="rgba(255,255,255,0.8)"),
+    )
     return figure
 
 
@@ -144,16 +158,54 @@ def probability_bars(probabilities: dict, colours: dict, titles: dict) -> go.Fig
 
 
 def reliability_diagram(calibrations: dict, colours: dict, titles: dict, key: str = "test") -> go.Figure:
-    """Accuracy against mean confidence per confidence bin, one line per model; the diagonal is perfect
-    calibration, points below it are over-confident. ``calibrations``: {name: metrics["calibration"]}."""
-    figure = go.Figure()
-    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="lightgray", dash="dash"), name="perfect")
+    """Accuracy against mean confidence per confidence bin, one line per model, each point sized by its faces;
+    below, the faces in each bin. The diagonal is perfect calibration; points below it are over-confident.
+    ``calibrations``: {name: metrics["calibration"]}."""
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.05)
+    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="lightgray", dash="dash"), name="perfect",
+                       row=1, col=1)
+    largest = max((max(c[key]["count"]) for c in calibrations.values() if c[key]["count"]), default=1) or 1
     for name, calibration in calibrations.items():
         bins = calibration[key]
+        sizes = [6 + 18 * (n / largest) ** 0.5 for n in bins["count"]]
         figure.add_scatter(x=bins["confidence"], y=bins["accuracy"], mode="lines+markers", name=titles[name],
-                           line=dict(color=colours[name]), customdata=bins["count"],
+                           legendgroup=name, line=dict(color=colours[name]), marker=dict(size=sizes),
+                           customdata=bins["count"], row=1, col=1,
                            hovertemplate="confidence %{x:.2f}: accuracy %{y:.2f} (%{customdata} faces)"
                                          "<extra>" + titles[name] + "</extra>")
-    figure.update_layout(xaxis=dict(title="mean confidence in bin", range=[0, 1]),
-                         yaxis=dict(title="accuracy in bin", range=[0, 1.02]), height=420, margin=dict(t=30))
+        edges = bins.get("edges") or np.linspace(0, 1, len(bins["count"]) + 1)
+        centres = [(low + high) / 2 for low, high in zip(edges[:-1], edges[1:])]
+        figure.add_bar(x=centres, y=bins["count"], marker_color=colours[name], name=titles[name], legendgroup=name,
+                       showlegend=False, row=2, col=1,
+                       hovertemplate="confidence %{x:.2f}: %{y} faces<extra>" + titles[name] + "</extra>")
+    figure.update_xaxes(range=[0, 1], row=1, col=1)
+    figure.update_xaxes(title_text="mean confidence in bin", range=[0, 1], row=2, col=1)
+    figure.update_yaxes(title_text="accuracy in bin", range=[0, 1.02], row=1, col=1)
+    figure.update_yaxes(title_text="faces", row=2, col=1)
+    figure.update_layout(height=520, margin=dict(t=30), barmode="group")
+    return figure
+
+
+def accuracy_against_cost(points, colours: dict) -> go.Figure:
+    """One point per model: test accuracy against a cost (latency or file size), named in the legend.
+    ``points``: a DataFrame with model, title, accuracy, cost; the cost axis is logarithmic, as costs span
+    orders of magnitude."""
+    figure = go.Figure()
+    for row in points.itertuples():
+        figure.add_scatter(x=[row.cost], y=[row.accuracy], mode="markers", name=row.title,
+                           marker=dict(size=14, color=colours[row.model]),
+                           hovertemplate=f"{row.title}: accuracy %{{y:.4f}}, %{{x:.3g}}<extra></extra>")
+    figure.update_xaxes(type="log")
+    figure.update_layout(height=420, margin=dict(t=30, l=10, r=10), yaxis_title="test accuracy",
+                         legend=dict(orientation="h", y=-0.25))
+    return figure
+
+
+def score_heatmap(table, title: str) -> go.Figure:
+    """A model x class table of one score (rows: model titles), each cell written out."""
+    figure = go.Figure(go.Heatmap(z=table.to_numpy(), x=list(table.columns), y=list(table.index),
+                                  text=[[f"{v:.2f}" for v in row] for row in table.to_numpy()], texttemplate="%{text}",
+                                  colorscale="Blues", zmin=0, zmax=1, colorbar=dict(title=title),
+                                  hovertemplate="%{y}, %{x}: %{z:.3f}<extra></extra>"))
+    figure.update_layout(height=80 + 40 * len(table), margin=dict(t=20, l=10, r=10), yaxis=dict(autorange="reversed"))
     return figure

@@ -15,7 +15,7 @@ import pandas as pd
 from core import artifacts
 from core.artifacts import ModelArtifacts
 from core.classes import CLASS_NAMES
-from core.models import TRANSFER_ARCHITECTURES
+from core.models import REGISTRY, TRANSFER_ARCHITECTURES
 from core.report import MISSING, random_init_titles, summary_markdown
 
 MODEL_CARD = "MODEL_CARD.md"
@@ -109,7 +109,8 @@ def model_card_markdown(model: ModelArtifacts) -> str:
                   "A weighted average of its members' probabilities, each with its own test-time augmentation; the "
                   "weights were searched on the validation split.", "",
                   *_table(["member", "weight", "test-time augmentation"],
-                          [[f"`{m}`", f"{w:.1f}", model.ensemble.get("members_tta", {}).get(m, MISSING)]
+                          [[f"{REGISTRY[m].title if m in REGISTRY else m} (`{m}`)", f"{w:.1f}",
+                            model.ensemble.get("members_tta", {}).get(m, MISSING)]
                            for m, w in model.ensemble.get("members", {}).items()]), ""]
     else:
         lines += _making_section(model)
@@ -228,13 +229,32 @@ def results_markdown(models: dict[str, ModelArtifacts], root: Path) -> str:
         lines += _speed_section(artifacts.read_json(speed))
     photos = root / "photo_benchmark.json"
     if photos.is_file():
-        lines += [
-            "## Faces in photos (`python -m core photo-benchmark`)",
-            "",
-            photo_summary(artifacts.read_json(photos)),
-            "",
-        ]
+        lines += ["## Faces in photos (`python -m core photo-benchmark`)", "",
+                  photo_summary(artifacts.read_json(photos)), ""]
+    dashboard = root / "dashboard_benchmark.json"
+    if dashboard.is_file():
+        lines += _dashboard_section(artifacts.read_json(dashboard))
     return "\n".join(lines)
+
+
+def _dashboard_section(result: dict) -> list[str]:
+    try_it, browser, switches = result["try_it"], result["try_it_in_chromium"], result["page_switch_ms"].values()
+    rows = [[detector, f"{try_it[detector]['read_ms']:.0f} / {try_it[detector]['detect_ms']:.0f} / "
+                       f"{try_it[detector]['models_ms']:.0f} / **{try_it[detector]['total_ms']:.0f}**"]
+            for detector in ("mtcnn", "haar") if detector in try_it]
+    machine = result.get("machine", {})
+    return ["## The dashboard (`python -m dashboard.benchmark`)", "",
+            f"Measured {str(result.get('measured_at', ''))[:10]} on {machine.get('cpu', 'this machine')} "
+            f"({machine.get('cores_used') or machine.get('cores')} cores), medians of {result.get('repeats')} runs on "
+            f"`{result.get('photo')}`, models warm.", "",
+            f"- Cold start: the first page drawn in Chromium **{result['first_page_ms'] / 1000:.1f} s** after the "
+            "server was ready.",
+            "- A photo on the Try-it page, from choosing the file to the results drawn in Chromium: "
+            f"**{browser['median_ms'] / 1000:.2f} s** (at most {browser['max_ms'] / 1000:.2f} s over "
+            f"{browser['uploads']} uploads).",
+            f"- Page switches: {min(switches):.0f}–{max(switches):.0f} ms.", "",
+            "The Try-it page's own path (`Predictor.predict_photo`), every model with its test-time augmentation:", "",
+            *_table(["detector", "median ms: read / detect / models / total"], rows), ""]
 
 
 def _speed_section(benchmark: dict) -> list[str]:

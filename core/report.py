@@ -26,8 +26,26 @@ from core.models import TRANSFER_ARCHITECTURES
 MISSING = "–"  # how tables show a figure a model lacks (the ensemble has no training time)
 
 
-def leaderboard(models: dict[str, ModelArtifacts]) -> pd.DataFrame:
-    """One row per model: the headline scores, calibration, and how it was made."""
+QUALITY_COLUMNS = ("title", "test accuracy", "macro F1", "weighted F1", "disgust recall", "macro ROC AUC", "ECE", "TTA")
+COST_COLUMNS = ("title", "latency ms", "file MB", "parameters", "initial weights", "epochs", "training min",
+                "train img/s")
+
+
+def latencies(models: dict[str, ModelArtifacts], benchmark: dict | None) -> dict[str, float | None]:
+    """Each model's median float32 latency for one face, from benchmark.json; an ensemble's is the sum of its
+    weighted members' (they run one after another); None where it was not measured."""
+    measured = {r["model"]: r.get("latency_ms_batch1") for r in (benchmark or {}).get("results", [])
+                if r.get("precision") == "float32"}
+    found = {}
+    for name, model in models.items():
+        parts = [measured.get(m) for m in model.members] if model.ensemble else [measured.get(name)]
+        found[name] = sum(parts) if parts and None not in parts else None
+    return found
+
+
+def leaderboard(models: dict[str, ModelArtifacts], benchmark: dict | None = None) -> pd.DataFrame:
+    """One row per model: the headline scores, calibration, how it was made, and (from benchmark.json) latency."""
+    latency = latencies(models, benchmark)
     rows = []
     for name, model in models.items():
         metrics, card = model.metrics, model.card
@@ -43,6 +61,7 @@ def leaderboard(models: dict[str, ModelArtifacts]) -> pd.DataFrame:
             "epochs": card.get("epochs_run"), "training min": (card.get("wall_seconds") or 0) / 60 or None,
             "train img/s": card.get("train_images_per_second"),
             "file MB": (card.get("file_size_bytes") or 0) / 1e6 or None,  # None: the ensemble has no file
+            "latency ms": latency[name],
         })
     return pd.DataFrame(rows)
 
@@ -56,6 +75,12 @@ def random_init_titles(models: dict[str, ModelArtifacts]) -> list[str]:
     """Titles of the transfer models trained from random initialisation instead of ImageNet weights."""
     return [m.title for m in models.values()
             if m.card.get("initial_weights") == "none" and m.card.get("architecture") in TRANSFER_ARCHITECTURES]
+
+
+def cost_points(board: pd.DataFrame, cost: str) -> pd.DataFrame:
+    """The leaderboard's models that have ``cost`` (a column: "latency ms" or "file MB"), as chart points."""
+    points = board[["model", "title", "test accuracy", cost]].dropna()
+    return points.rename(columns={"test accuracy": "accuracy", cost: "cost"})
 
 
 def per_class_table(models: dict[str, ModelArtifacts]) -> pd.DataFrame:

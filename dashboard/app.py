@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from dashboard.common import PAGES, keep_keras_session, load_models, model_picker, view_path
+from dashboard.common import PAGES, favicon, keep_keras_session, load_models, model_picker, view_path
 
 keep_keras_session()
-st.set_page_config(page_title="FER-2013 model lab", page_icon=":material/mood:", layout="wide")
+st.set_page_config(page_title="FER-2013 model lab", page_icon=favicon(), layout="wide")
 sections: dict[str, list] = {}
 for file, title, icon, section in PAGES:
     sections.setdefault(section, []).append(

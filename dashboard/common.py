@@ -46,6 +46,19 @@ def keep_keras_session() -> None:
     script_runner._clean_problem_modules = lambda: None
 
 
+def favicon():
+    """A smiling face drawn here (an RGBA PIL image), so that the browser fetches no icon from a font server."""
+    import cv2
+    from PIL import Image
+
+    icon = np.zeros((64, 64, 4), np.uint8)
+    cv2.circle(icon, (32, 32), 30, (31, 119, 180, 255), -1, cv2.LINE_AA)
+    for x in (22, 42):
+        cv2.circle(icon, (x, 25), 4, (255, 255, 255, 255), -1, cv2.LINE_AA)
+    cv2.ellipse(icon, (32, 36), (15, 12), 0, 20, 160, (255, 255, 255, 255), 4, cv2.LINE_AA)
+    return Image.fromarray(icon, "RGBA")
+
+
 def view_path(file: str) -> str:
     """A page's script, relative to app.py, as st.Page and AppTest.switch_page take it."""
     return f"views/{file}.py"
@@ -143,29 +156,44 @@ def explain_faces(model: ModelArtifacts, faces: np.ndarray, class_index=None) ->
     return gradcam(model.name)(faces, class_index)
 
 
+def model_card_text(name: str) -> str | None:
+    """A model's MODEL_CARD.md (``python -m core cards``) without its title line, or None if it has none."""
+    path = artifacts_root() / name / "MODEL_CARD.md"
+    text = _read_text(str(path), files_signature([path]))
+    return text.split("\n", 1)[1].lstrip() if text and text.startswith("# ") else text
+
+
+@st.cache_data(show_spinner=False)
+def _read_text(path: str, signature: tuple) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def colour(name: str) -> str:
     return charts.model_colour(name)
 
 
 def model_picker(models: dict[str, ModelArtifacts]) -> list[str]:
-    """The sidebar's choice of models to compare; every page reads it through ``chosen()``.
-
-    The choice lives under a plain session key: Streamlit forgets a widget's own state on a page switch.
-    """
+    """The sidebar's choice of models to compare, a checkbox per model with its whole title; every page reads it
+    through ``chosen()``. The choice lives under a plain session key: Streamlit forgets a widget's own state on
+    a page switch."""
     if not models:
         return []
-    names = list(models)
     state = st.session_state
-    if "chosen" not in state or not set(state.chosen) <= set(names):
-        state.chosen = names
-    state.chosen_widget = state.chosen
-    return st.sidebar.multiselect(
-        "Models to compare",
-        names,
-        key="chosen_widget",
-        format_func=lambda n: models[n].title,
-        on_change=lambda: state.update(chosen=state.chosen_widget),
-    )
+    if "chosen" not in state or not set(state.chosen) <= set(models):
+        state.chosen = list(models)
+
+    def toggle(name: str) -> None:
+        ticked = state[f"pick_{name}"]
+        state.chosen = [n for n in models if (n == name and ticked) or (n != name and n in state.chosen)]
+
+    st.sidebar.markdown("**Models to compare**")
+    for name, model in models.items():
+        state[f"pick_{name}"] = name in state.chosen
+        st.sidebar.checkbox(model.title, key=f"pick_{name}", on_change=toggle, args=(name,))
+    return state.chosen
 
 
 def chosen(models: dict[str, ModelArtifacts]) -> dict[str, ModelArtifacts]:

@@ -3,7 +3,9 @@ upload a photo on the try-it page and see probabilities appear. Screenshots land
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -30,14 +32,45 @@ def server(trained_root):
         yield url
 
 
+class Watch:
+    """Every request the page makes to a host other than the app's, and every console error."""
+
+    def __init__(self, server: str):
+        self.host = urlparse(server).netloc
+        self.foreign: list[str] = []
+        self.errors: list[str] = []
+
+    def request(self, request) -> None:
+        if urlparse(request.url).scheme in ("http", "https", "ws", "wss") and urlparse(request.url).netloc != self.host:
+            self.foreign.append(request.url)
+
+    def console(self, message) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):  # see response()
+            self.errors.append(message.text)
+
+    def response(self, response) -> None:
+        """A failed load, except Streamlit's own probe of a deep link's path for its base URL."""
+        if response.status >= 400 and not re.search(r"/[a-z_]+/_stcore/(health|host-config)$", response.url):
+            self.errors.append(f"{response.status} {response.url}")
+
+
 @pytest.fixture(scope="module")
-def page(server):
+def watch(server) -> Watch:
+    return Watch(server)
+
+
+@pytest.fixture(scope="module")
+def page(server, watch):
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab.on("request", watch.request)
+        tab.on("console", watch.console)
+        tab.on("response", watch.response)
+        tab.on("pageerror", lambda error: watch.errors.append(str(error)))
         yield tab
         browser.close()
 
@@ -49,6 +82,15 @@ def settle(page) -> None:
     page.wait_for_timeout(1500)  # tables and charts paint a moment after the script ends
 
 
+def screenshot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so the window is made as tall as that first."""
+    height = page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollHeight || 1000")
+    page.set_viewport_size({"width": 1400, "height": max(1000, height)})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 def test_every_page_opens_without_an_error(server, page):
     for path, title in PAGES.items():
         page.goto(f"{server}/{path}")
@@ -56,7 +98,8 @@ def test_every_page_opens_without_an_error(server, page):
         page.get_by_role("heading", name=title).or_(error).first.wait_for(timeout=120_000)
         settle(page)
         assert error.count() == 0, f"/{path}: {error.first.inner_text()}"
-        page.screenshot(path=str(SCREENSHOTS / f"{path or 'overview'}.png"), full_page=True)
+        screenshot(page, f"{path or 'overview'}.png")
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0  # client.toolbarMode = "viewer"
 
 
 def test_a_photo_upload_shows_probabilities(server, page):
@@ -69,4 +112,13 @@ def test_a_photo_upload_shows_probabilities(server, page):
     settle(page)
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1  # the probability bars
     assert page.locator('[data-testid="stException"]').count() == 0
-    page.screenshot(path=str(SCREENSHOTS / "try_it_photo.png"), full_page=True)
+    screenshot(page, "try_it_photo.png")
+
+
+def test_nothing_leaves_the_machine_and_the_console_stays_clean(server, page, watch):
+    """Checked after the other tests of this module have opened every page and uploaded a photo."""
+    page.goto(f"{server}/")
+    page.get_by_role("heading", name="FER-2013 model lab").first.wait_for(timeout=120_000)
+    settle(page)
+    assert watch.foreign == []
+    assert watch.errors == []

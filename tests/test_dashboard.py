@@ -4,6 +4,7 @@ driven with real image files, good and bad."""
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,28 @@ def test_every_comparison_page_shows_the_committed_artifacts(page, monkeypatch):
     assert app.title[0].value
 
 
+def test_the_roc_page_puts_every_model_on_one_class(monkeypatch):
+    app = run_page(COMMITTED, "roc", monkeypatch)
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    names = [trace["name"] for trace in figure["data"]]
+    models, _ = artifacts.read_all_models(COMMITTED)
+    assert names == ["chance"] + [f"{m.title} (AUC {m.metrics['roc']['per_class']['disgust']['auc']:.3f})"
+                                  for m in models.values()]
+
+
+def test_the_mistakes_page_pages_through_a_models_mistakes(monkeypatch):
+    app = run_page(COMMITTED, "mistakes", monkeypatch)
+    app.selectbox[0].set_value("cnn_aug").run()
+    kept = len(artifacts.read_npz(COMMITTED / "cnn_aug" / artifacts.PREDICTIONS)["mistake_index"])
+    assert len(app.get("image")) == 18 and app.number_input[0].max == -(-kept // 18)
+    app.number_input[0].set_value(app.number_input[0].max).run()
+    assert len(app.get("image")) == kept - 18 * (app.number_input[0].max - 1)
+    app.selectbox[1].set_value("sad").run()
+    app.selectbox[2].set_value("neutral").run()
+    captions = [c.value for c in app.caption if c.value.startswith("true **")]
+    assert captions and all(c.startswith("true **sad**, said **neutral**") for c in captions)
+
+
 # What the dashboard may load: reading artifacts, the run-time path (predictor, faces, inference, explain) and charts.
 TRAINING_MODULES = ("core.train", "core.data", "core.ensemble", "core.evaluate", "core.export", "core.checkpoint",
                     "core.benchmark", "core.photo_benchmark", "core.photo_set", "sklearn")
@@ -103,9 +126,11 @@ def test_the_leaderboard_shows_each_model_with_its_initial_weights(roots, monkey
     assert sorted(table["model"]) == sorted(["Custom CNN", "Custom CNN + augmentation", "VGG16 transfer",
                                              "ResNet50V2 + class weights", "Ensemble (weighted average)"])
     assert list(table["test accuracy"]) == sorted(table["test accuracy"], reverse=True)  # best first
-    assert set(table["initial weights"]) == {"random init", "its members'"}
-    ensemble = table[table["model"] == "Ensemble (weighted average)"].iloc[0]
-    assert pd.isna(ensemble["epochs"]) and app.dataframe[0].proto.placeholder == "–"  # a dash, not "None"
+    cost = app.dataframe[1].value  # the second table: what each model costs, in the same order
+    assert list(cost["model"]) == list(table["model"])
+    assert set(cost["initial weights"]) == {"random init", "its members'"}
+    ensemble = cost[cost["model"] == "Ensemble (weighted average)"].iloc[0]
+    assert pd.isna(ensemble["epochs"]) and app.dataframe[1].proto.placeholder == "–"  # a dash, not "None"
     assert "random initialisation" in texts(app, "info")
     assert len(app.get("download_button")) == 2  # the CSV and the HTML report
 
@@ -122,9 +147,15 @@ def test_the_sidebar_choice_narrows_every_page(roots, monkeypatch):
     monkeypatch.setenv("FER_LAB_ARTIFACTS", str(roots["four"]))
     app = AppTest.from_file(APP, default_timeout=180)
     app.run()
-    app.sidebar.multiselect[0].set_value(["cnn", "vgg16"]).run()
+    assert [box.label for box in app.sidebar.checkbox] == ["Custom CNN", "Custom CNN + augmentation", "VGG16 transfer",
+                                                           "ResNet50V2 + class weights", "Ensemble (weighted average)"]
+    for name in ("cnn_aug", "resnet50v2", "ensemble"):
+        app.checkbox(key=f"pick_{name}").uncheck().run()
+    app.switch_page(view_path("roc")).run()
+    assert app.session_state["chosen"] == ["cnn", "vgg16"]
     app.switch_page(view_path("overview")).run()
     assert sorted(app.dataframe[0].value["model"]) == ["Custom CNN", "VGG16 transfer"]
+    assert app.checkbox(key="pick_cnn").value and not app.checkbox(key="pick_ensemble").value
 
 
 def image_bytes(image: Image.Image, format_: str, **options) -> bytes:
@@ -286,8 +317,12 @@ def test_the_training_page_says_where_each_warm_restart_of_a_continued_run_began
     chain = pd.concat([history] * len(rates), ignore_index=True).assign(epoch=range(1, 8), learning_rate=rates)
     chain.to_csv(root / "cnn" / artifacts.HISTORY, index=False)
     app = run_page(root, "training", monkeypatch)
+    assert "after epoch" not in texts(app, "caption")  # the changes show on request
+    app.toggle[0].set_value(True).run()
     assert "random init; after epoch 3: warm restart; after epoch 5: warm restart" in texts(app, "caption")
-    assert "after epoch" not in texts(run_page(roots["one"], "training", monkeypatch), "caption")
+    one = run_page(roots["one"], "training", monkeypatch)
+    one.toggle[0].set_value(True).run()
+    assert "after epoch" not in texts(one, "caption")
 
 
 def test_a_script_run_keeps_the_keras_session_so_models_stay_compiled(roots, monkeypatch):

@@ -40,7 +40,8 @@ def test_a_card_gives_the_figures_of_its_metrics_and_flags_random_init(committed
     assert "Trained from random initialisation, not ImageNet weights" in text
     assert "random initialisation" not in model_card.model_card_markdown(committed["cnn"])
     ensemble = model_card.model_card_markdown(committed["ensemble"])
-    assert all(f"| `{m}` | {w:.1f} |" in ensemble for m, w in committed["ensemble"].ensemble["members"].items())
+    assert all(f"| {committed[m].title} (`{m}`) | {w:.1f} |" in ensemble
+               for m, w in committed["ensemble"].ensemble["members"].items())
 
 
 def test_the_runs_of_a_chain_of_continuations_are_read_from_the_learning_rate():

@@ -1,5 +1,8 @@
 """The data: class distribution per split, the imbalance, example faces, the class weights."""
 
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -17,7 +20,8 @@ if summary is None:
     st.info(f"No dataset summary yet (`artifacts/dataset.json`). {TRAIN_HINT}")
     st.stop()
 st.caption(
-    f"Source: {summary['source']['form']} `{summary['source']['path']}`; validation carved from the "
+    f"Source: FER-2013, {summary['source']['form']} `{Path(summary['source']['path']).name}`; validation carved "
+    "from the "
     f"training images ({summary['val_fraction']:.0%}, seed {summary['seed']}); test split: {summary['test_split']}."
 )
 st.plotly_chart(charts.class_distribution(summary), width="stretch")
@@ -33,23 +37,23 @@ table = pd.DataFrame({
     "train share": [summary["splits"]["train"]["fractions"][c] for c in CLASS_NAMES],
     "class weight": [summary["class_weights"].get(c) for c in CLASS_NAMES],
 }, index=list(CLASS_NAMES))
-st.subheader("Counts and class weights")
-st.dataframe(table, width="stretch", column_config={"train share": st.column_config.NumberColumn(format="%.3f"),
-                                                    "class weight": st.column_config.NumberColumn(format="%.3f")})
-st.caption("Class weights: scikit-learn's balanced weights (n / (7 · count)) from the training counts; "
-           "the class-weighted model multiplies each face's loss by its class's weight.")
+counts, faces_column = st.columns([3, 2])
+counts.subheader("Counts and class weights")
+counts.dataframe(table, width="stretch", column_config={"train share": st.column_config.NumberColumn(format="%.3f"),
+                                                        "class weight": st.column_config.NumberColumn(format="%.3f")})
+counts.caption("Class weights: scikit-learn's balanced weights (n / (7 · count)) from the training counts; "
+               "the class-weighted model multiplies each face's loss by its class's weight.")
 report = summary.get("load_report", {})
 if report.get("skipped") or report.get("converted"):
-    st.caption(
+    counts.caption(
         f"Loading skipped {report.get('skipped', 0)} unreadable file(s) and converted {report.get('converted', 0)}."
     )
 examples, problem = load_shared("dataset_examples.npz")
 if problem:
-    st.warning(f"No example faces: {problem}")
+    faces_column.warning(f"No example faces: {problem}")
 if examples is not None:
-    st.subheader("Example faces")
+    faces_column.subheader("Example faces")
     for label, name in enumerate(CLASS_NAMES):
         faces = examples["images"][examples["labels"] == label]
         if len(faces):
-            st.markdown(f"**{name}**")
-            st.image(list(faces), width=72)
+            faces_column.image(np.hstack(list(faces)), caption=name, width="stretch")

@@ -1,84 +1,113 @@
-"""Leaderboard: the chosen models' headline numbers side by side, and the comparison to download."""
+"""Overview: which model is best, what it costs, where each is strong, and how each was made."""
+
+import math
 
 import streamlit as st
 
+from core import charts
 from core.models import REGISTRY, TRAINED_MODELS
-from core.report import MISSING, best_first, comparison_csv, leaderboard, random_init_titles, report_html, tta_table
-from dashboard.common import TRAIN_HINT, ModelArtifacts, load_models, load_shared, page_models
+from core.report import (
+    COST_COLUMNS,
+    MISSING,
+    QUALITY_COLUMNS,
+    best_first,
+    comparison_csv,
+    cost_points,
+    leaderboard,
+    per_class_wide,
+    random_init_titles,
+    report_html,
+    tta_table,
+)
+from dashboard.common import TRAIN_HINT, colour, load_models, load_shared, model_card_text, page_models
 
 st.title("FER-2013 model lab")
 st.caption("Facial-expression classifiers trained on FER-2013, compared on the same test split. "
            "Pick the models to compare in the sidebar; every page follows that choice.")
 
 
-@st.cache_data(show_spinner="Writing the report…")
-def downloads(_models: dict[str, ModelArtifacts], _broken: dict, signature: tuple) -> tuple[str, str]:
-    return comparison_csv(_models), report_html(_models, _broken)
-
-
 models = page_models()
-if models:
-    benchmark = load_shared("benchmark.json")[0] or {}
-    latency = {
-        r["model"]: r.get("latency_ms_batch1") for r in benchmark.get("results", []) if r["precision"] == "float32"
-    }
-    table = leaderboard(models)
-    table.insert(len(table.columns), "latency ms (1 image)", [latency.get(name) for name in table["model"]])
-    table = best_first(table.drop(columns="model").rename(columns={"title": "model"}))
-    number = st.column_config.NumberColumn
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        placeholder=MISSING,
-        column_config={
-            "model": st.column_config.TextColumn(pinned=True),  # stays in view when the wide table scrolls
-            "test accuracy": st.column_config.ProgressColumn(format="%.4f", min_value=0, max_value=1),
-            **{
-                c: number(format="%.4f")
-                for c in ("macro F1", "weighted F1", "macro ROC AUC", "ECE", "ECE after temperature")
-            },
-            "disgust recall": number(format="%.3f"),
-            "temperature": number(format="%.2f"),
-            "file MB": number(format="%.1f"),
-            "training min": number(format="%.1f"),
-            "train img/s": number(format="%.1f"),
-            "parameters": number(format="%,d"),
-        },
-    )
-    splits = {m.metrics.get("test_split") for m in models.values()}
-    st.caption(f"Test split: {', '.join(sorted(s for s in splits if s))}. TTA: the test-time augmentation each "
-               "model's scores use, chosen on validation. Latency: float32 inference model, batch of 1, median "
-               "(from `python -m core benchmark`).")
-    random_init = random_init_titles(models)
-    if random_init:
-        st.info(f"Trained from random initialisation, not ImageNet: {', '.join(random_init)}.")
-    all_models, broken = load_models()
-    untrained = [REGISTRY[name].title for name in TRAINED_MODELS if name not in all_models and name not in broken]
-    if untrained:
-        st.info(f"Not trained yet: {', '.join(untrained)}. {TRAIN_HINT}")
+if not models:
+    st.stop()
+benchmark = load_shared("benchmark.json")[0]
+board = best_first(leaderboard(models, benchmark))
+best = board.iloc[0]
+fastest = board.dropna(subset=["latency ms"]).sort_values("latency ms").head(1)
+left, middle, right = st.columns(3)
+left.metric("Most accurate", f"{best['test accuracy']:.1%}", best["title"], delta_color="off", delta_arrow="off",
+            border=True, help="Share of the test faces it labels right.")
+top_f1 = board.loc[board["macro F1"].idxmax()]
+middle.metric("Best macro F1", f"{top_f1['macro F1']:.3f}", top_f1["title"], delta_color="off", delta_arrow="off",
+              border=True, help="F1 averaged over the seven classes, each counting alike: rare disgust as much as "
+                                "common happy.")
+if len(fastest):
+    right.metric("Fastest", f"{fastest.iloc[0]['latency ms']:.1f} ms a face", fastest.iloc[0]["title"],
+                 delta_color="off", delta_arrow="off", border=True,
+                 help="One face through the float32 model, median (`python -m core benchmark`).")
 
-    both = tta_table(models)
-    if not both.empty:
-        st.subheader("Test-time augmentation, measured")
-        st.dataframe(
-            both, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4f") for c in both.columns}
-        )
+number = st.column_config.NumberColumn
+# the bars span the models' range, in steps of 0.05, so that 0.63 and 0.69 look apart
+low, high = math.floor(board["test accuracy"].min() * 20) / 20, math.ceil(board["test accuracy"].max() * 20) / 20
+st.subheader("Quality")
+st.dataframe(board[list(QUALITY_COLUMNS)].rename(columns={"title": "model"}), hide_index=True, width="stretch",
+             placeholder=MISSING, column_config={
+    "test accuracy": st.column_config.ProgressColumn(format="%.4f", min_value=low, max_value=high),
+    **{c: number(format="%.3f") for c in ("macro F1", "weighted F1", "disgust recall", "macro ROC AUC", "ECE")},
+})
+st.caption(f"Test split: {', '.join(sorted({m.metrics.get('test_split') or MISSING for m in models.values()}))}; "
+           f"the accuracy bars run from {low:.2f} to {high:.2f}. TTA: the test-time augmentation each model's "
+           "scores use, "
+           "chosen on validation. ECE: expected calibration error (Calibration page).")
+st.subheader("Cost")
+st.dataframe(board[list(COST_COLUMNS)].rename(columns={"title": "model"}), hide_index=True, width="stretch",
+             placeholder=MISSING, column_config={
+    "latency ms": number(format="%.1f"),
+    "file MB": number(format="%.1f"), "parameters": number(format="%,d"), "training min": number(format="%.0f"),
+    "train img/s": number(format="%.0f"),
+})
+st.caption("Latency: one face through the float32 model, median, from `python -m core benchmark`; the ensemble's "
+           "is its members' together. Training time and speed as measured on the machine each model trained on.")
+random_init = random_init_titles(models)
+if random_init:
+    st.info(f"Trained from random initialisation, not ImageNet: {', '.join(random_init)}.")
+all_models, broken = load_models()
+untrained = [REGISTRY[name].title for name in TRAINED_MODELS if name not in all_models and name not in broken]
+if untrained:
+    st.info(f"Not trained yet: {', '.join(untrained)}. {TRAIN_HINT}")
+
+chart, heatmap = st.columns(2)
+with chart:
+    cost = st.radio("Accuracy against", ["latency ms", "file MB"], horizontal=True,
+                    format_func={"latency ms": "latency", "file MB": "file size"}.get)
+    points = cost_points(board, cost)
+    if len(points):
+        figure = charts.accuracy_against_cost(points, {n: colour(n) for n in points["model"]})
+        figure.update_xaxes(title_text="latency for one face (ms, log scale)" if cost == "latency ms"
+                            else "model file (MB, log scale)")
+        st.plotly_chart(figure, width="stretch")
+    else:
+        st.info("No model has that measured yet: run `python -m core benchmark`.")
+with heatmap:
+    st.markdown("**F1 per class** (rows: models)")
+    st.plotly_chart(charts.score_heatmap(per_class_wide(models, "f1").T, "F1"), width="stretch")
+
+tta = tta_table(models)
+if not tta.empty:
+    with st.expander("Test-time augmentation, measured on validation and test"):
+        st.dataframe(tta, width="stretch", column_config={c: number(format="%.4f") for c in tta.columns})
         st.caption("Accuracy with the probabilities averaged over: the face alone, the face and its mirror image, "
                    "and those two each shifted by 2 pixels four ways. Validation picks; test only measures.")
 
-    signature = tuple(sorted((n, m.card.get("trained_at"), m.metrics["accuracy"]) for n, m in models.items()))
-    csv_text, html_text = downloads(models, broken, signature)
-    left, right = st.columns(2)
-    left.download_button("Download the comparison (CSV)", csv_text, "fer-lab-metrics.csv", "text/csv",
-                         help="Every chosen model's scores and per-class precision, recall and F1.")
-    right.download_button("Download the report (HTML)", html_text, "fer-lab-report.html", "text/html",
-                          help="Leaderboard, per-class table, confusion matrices, ROC curves and reliability "
-                               "diagrams; opens offline. `python -m core report` writes the same.")
-    for model in models.values():
-        with st.expander(f"{model.title}: how it was made"):
-            st.write(model.card.get("description", ""))
-            if model.ensemble:
-                st.write("Weights, chosen on validation: " + ", ".join(
-                    f"{member} {weight:.1f}" for member, weight in model.members.items()))
-            st.json(model.card, expanded=False)
+st.subheader("How each model was made")
+for model in models.values():
+    with st.expander(model.title):
+        card = model_card_text(model.name)
+        st.markdown(card or f"{model.card.get('description', '')}\n\nNo model card yet: run `python -m core cards`.")
+
+left, right = st.columns(2)  # each file is written when its button is clicked, not with every run of the page
+left.download_button("Download the comparison (CSV)", lambda: comparison_csv(models), "fer-lab-metrics.csv",
+                     "text/csv", help="Every chosen model's scores and per-class precision, recall and F1.")
+right.download_button("Download the report (HTML)", lambda: report_html(models, broken), "fer-lab-report.html",
+                      "text/html",
+                      help="Leaderboard, per-class table, confusion matrices, ROC curves and reliability "
+                           "diagrams; opens offline. `python -m core report` writes the same.")
