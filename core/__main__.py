@@ -16,7 +16,8 @@ from core.ensemble import build_ensemble
 from core.export import is_up_to_date
 from core.faces import DETECTORS
 from core.inference import TTA_MODES, EnsembleError
-from core.models import TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
+from core.machine import PRECISIONS
+from core.models import OPTIMIZERS, SCHEDULES, TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.photo_benchmark import BENCHMARK_PHOTOS, FRAMING_PHOTOS
 from core.train import STOP_PATIENCE, TrainConfig
 
@@ -39,11 +40,15 @@ def _add_train_args(parser):
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float, help="initial learning rate")
     parser.add_argument("--weights", help="transfer models' base: imagenet, none (random init) or a weights file")
-    parser.add_argument("--precision", default="auto", choices=("auto", "float32", "mixed_bfloat16"),
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
                         help="auto: mixed_bfloat16 where the CPU has AMX/AVX-512 BF16 or on a GPU")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
     parser.add_argument("--restart", action="store_true", help="discard an interrupted run and start over")
     parser.add_argument("--limit", type=int, help="use only the first N training images (quick trials)")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, help="default: the registry's (adamw)")
+    parser.add_argument("--schedule", choices=SCHEDULES,
+                        help="after a 2-epoch warm-up: cosine over --epochs, or plateau (x0.75 after 5 epochs "
+                             "without a better validation accuracy); default: the registry's (cosine)")
     parser.add_argument(
         "--patience",
         type=int,
@@ -59,7 +64,8 @@ def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
                        precision=args.precision, resume=args.resume if resume is None else resume,
                        restart=args.restart, limit=args.limit,
                        class_weights_from_epoch=getattr(args, "class_weights_from_epoch", None),
-                       continue_from=getattr(args, "continue_from", None), patience=args.patience)
+                       continue_from=getattr(args, "continue_from", None), patience=args.patience,
+                       optimizer=args.optimizer, schedule=args.schedule)
 
 
 def cmd_data(args) -> None:

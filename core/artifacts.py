@@ -49,7 +49,7 @@ def _replace_atomically(path: Path, write) -> None:
     """Call ``write(temporary_path)``, then rename the temporary file onto ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".partial-{path.name}")  # keeps the suffix Keras insists on
+    temporary = path.with_name(f".partial-{os.getpid()}-{path.name}")  # per process; keeps the suffix Keras wants
     try:
         write(temporary)
         os.replace(temporary, path)
@@ -133,8 +133,9 @@ def list_model_dirs(root) -> dict[str, Path]:
     root = Path(root)
     if not root.is_dir():
         return {}
-    return {d.name: d for d in sorted(root.iterdir())
-            if d.is_dir() and any((d / f).exists() for f in MODEL_FILES + ENSEMBLE_FILES)}
+    # a hidden folder is a training run's staging folder, or the folder it replaced: not a model
+    return {d.name: d for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith(".")
+            and any((d / f).exists() for f in MODEL_FILES + ENSEMBLE_FILES)}
 
 
 def is_ensemble(folder) -> bool:
@@ -199,14 +200,20 @@ def read_model_artifacts(folder) -> ModelArtifacts:
     return ModelArtifacts(folder.name, title, metrics, card, history, predictions, ensemble)
 
 
-def read_dataset_summary(path) -> dict:
-    """dataset.json, checked against the format; ArtifactError says what is wrong."""
-    summary = read_json(path)
-    try:
-        schema.check(summary, schema.DATASET, DATASET)
-    except schema.SchemaError as error:
-        raise ArtifactError(f"{path} is not a dataset summary: {error}") from error
-    return summary
+def read_shared(path) -> dict:
+    """One of the artifact root's own files (dataset.json, dataset_examples.npz, benchmark.json, ...), checked
+    against the format where it has one; ArtifactError says what is wrong."""
+    path = Path(path)
+    if path.suffix == ".npz":
+        return read_npz(path)
+    data = read_json(path)
+    spec = {DATASET: (schema.DATASET, "a dataset summary"), BENCHMARK: (schema.BENCHMARK, "a benchmark")}.get(path.name)
+    if spec:
+        try:
+            schema.check(data, spec[0], path.name)
+        except schema.SchemaError as error:
+            raise ArtifactError(f"{path} is not {spec[1]}: {error}") from error
+    return data
 
 
 def warm_restarts(history: pd.DataFrame) -> list[int]:

@@ -43,6 +43,8 @@ class TrainState:
     history: list = field(default_factory=list)
     config: dict = field(default_factory=dict)
     continued_from: dict | None = None  # the finished run this one carries on (folder, epochs, its card's command)
+    plateau_scale: float = 1.0  # the "plateau" schedule's rate as a share of the phase's peak rate
+    plateau_stalled: int = 0  # its epochs since validation accuracy last improved
 
     @property
     def first_epoch(self) -> int:
@@ -52,6 +54,12 @@ class TrainState:
 
 def checkpoint_dir(model_dir: Path) -> Path:
     return Path(model_dir) / "checkpoint"
+
+
+def tensorboard_dir(model_dir: Path) -> Path:
+    """Where a run writes its TensorBoard logs: ``<out>/tensorboard/<model>/``, beside the model's folder, kept
+    after the run (``tensorboard --logdir <out>/tensorboard``)."""
+    return Path(model_dir).parent / "tensorboard" / Path(model_dir).name
 
 
 def has_checkpoint(model_dir: Path) -> bool:

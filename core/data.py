@@ -326,7 +326,7 @@ def _write_cache(cache_file: Path, source_fingerprint: str, dataset: Dataset) ->
         np.savez(buffer, fingerprint=source_fingerprint, report=json.dumps(asdict(dataset.report)),
                  pool_x=dataset.pool.x, pool_y=dataset.pool.y, pool_origin=dataset.pool.origin,
                  test_x=dataset.test.x, test_y=dataset.test.y, test_origin=dataset.test.origin)
-        temporary = cache_file.with_suffix(".tmp")
+        temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")  # two loads at once each write their own
         temporary.write_bytes(buffer.getvalue())
         os.replace(temporary, cache_file)
     except OSError:

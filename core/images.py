@@ -1,6 +1,7 @@
-"""Any decoded image as the models' input: 48x48 uint8 grayscale, saying what was converted.
+"""A decoded FER-2013 file as the models' input: 48x48 uint8 grayscale, saying what was converted.
 
-Used by data loading (FER-2013's files) and by the faces of users' photos alike.
+Data loading decodes every image through here; photos from users go through ``core.faces`` instead, which
+finds and frames the faces first.
 """
 
 from __future__ import annotations

@@ -28,26 +28,39 @@ def choose_precision(request: str) -> str:
         raise ValueError(f"Unknown precision '{request}': use {', '.join(PRECISIONS)}.")
     if request != "auto":
         return request
+    return "mixed_bfloat16" if has_gpu() or cpu_supports_bf16() else "float32"
+
+
+def has_gpu() -> bool:
+    """A GPU the Keras backend will use."""
     import keras
 
     if keras.backend.backend() == "jax":
         import jax
 
-        if jax.default_backend() == "gpu":
-            return "mixed_bfloat16"
-    return "mixed_bfloat16" if cpu_supports_bf16() else "float32"
+        return jax.default_backend() == "gpu"
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    return False
 
 
 def distribution_scope():
-    """A tf.distribute scope over every GPU present (MirroredStrategy), the default one otherwise."""
+    """(scope, replicas): the tf.distribute strategy training runs under: MirroredStrategy over every GPU when
+    there are several, or over several logical CPU devices when the process made them (as the test does); the
+    default strategy otherwise."""
     import keras
 
     if keras.backend.backend() != "tensorflow":
         return contextlib.nullcontext(), 1
     import tensorflow as tf
 
-    gpus = tf.config.list_logical_devices("GPU")
-    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    devices = tf.config.list_logical_devices("GPU")
+    devices = devices if len(devices) > 1 else tf.config.list_logical_devices("CPU")
+    if len(devices) < 2:
+        return tf.distribute.get_strategy().scope(), 1
+    strategy = tf.distribute.MirroredStrategy([d.name for d in devices])
     return strategy.scope(), strategy.num_replicas_in_sync
 
 

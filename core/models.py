@@ -46,6 +46,9 @@ class ModelSpec:
     batch_size: int = 64
     learning_rate: float = 1e-3
     label_smoothing: float = 0.1
+    optimizer: str = "adamw"  # "adamw", or "sgd" (Nesterov momentum 0.9)
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"  # after the warm-up: "cosine" over the epoch budget, or "plateau" (see core.train)
     widths: tuple = (32, 64, 128, 256)  # the CNN's four conv blocks
     input_size: int = IMAGE_SIZE  # transfer models resize to this inside the model
     head_epochs: int = 5  # transfer models with pretrained weights: frozen-base epochs first
@@ -272,12 +275,21 @@ def copy_weights(source, target) -> None:
             layer.set_weights(source.get_layer(layer.name).get_weights())
 
 
-def compile_model(model, learning_rate: float, label_smoothing: float) -> None:
-    """AdamW (weight decay 1e-4) on label-smoothed cross-entropy, as every registered model trains."""
+OPTIMIZERS = ("adamw", "sgd")
+SCHEDULES = ("cosine", "plateau")
+
+
+def compile_model(model, learning_rate: float, label_smoothing: float, optimizer: str = "adamw",
+                  weight_decay: float = 1e-4) -> None:
+    """Label-smoothed cross-entropy with AdamW, or SGD with Nesterov momentum 0.9; decoupled weight decay."""
     import keras
 
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"Unknown optimizer '{optimizer}': use {', '.join(OPTIMIZERS)}.")
+    make = (keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay) if optimizer == "adamw" else
+            keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9, nesterov=True, weight_decay=weight_decay))
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=1e-4),
+        optimizer=make,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=["accuracy"],
     )

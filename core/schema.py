@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from core.classes import CLASS_NAMES, NUM_CLASSES
+from core.inference import TTA_MODES
 
-TTA_CHOICES = ("none", "flip", "flip+shift", "members' own")
+TTA_CHOICES = (*TTA_MODES, "members' own")  # the ensemble's scores use its members' own
 
 
 class SchemaError(ValueError):
@@ -119,15 +120,17 @@ CARD = {
     "wall_seconds": Optional(NUMBER), "training_seconds": Optional(NUMBER), "train_images_per_second": Optional(NUMBER),
     "trained_at": Optional(str), "dtype_policy": Optional(str), "augmentation_layers": Optional(ListOf(str)),
     "continued_from": Optional(dict), "command": Optional(dict), "storage": Optional(dict), "data": Optional(dict),
-    "machine": Optional(dict), "versions": Optional(dict),
+    "machine": Optional(dict), "versions": Optional(dict), "optimizer": Optional(str), "schedule": Optional(str),
+    "weight_decay": Optional(NUMBER),
 }
-ENSEMBLE = {"members": Each(NUMBER), "members_tta": Optional(Each(TTA_CHOICES[:3]))}
+ENSEMBLE = {"members": Each(NUMBER), "members_tta": Optional(Each(TTA_MODES))}
 DATASET = {
     "splits": Each({"total": COUNT, "counts": Each(COUNT, CLASS_NAMES), "fractions": Each(FRACTION, CLASS_NAMES)},
                    ("train", "val", "test")),
     "source": {"form": str, "path": str}, "val_fraction": FRACTION, "seed": int, "test_split": str,
     "class_weights": Each(NUMBER), "load_report": Optional(dict),
 }
+BENCHMARK = {"results": ListOf({"model": str, "precision": str, "latency_ms_batch1": Optional(NUMBER)})}
 HISTORY_NUMBERS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
 
 

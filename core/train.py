@@ -7,7 +7,8 @@ Each epoch ends with a checkpoint (``core.checkpoint``); ``resume=True`` continu
 interruption costs at most the epoch in progress, and the resumed run repeats the uninterrupted one:
 every epoch's shuffling, augmentation and dropout are seeded from the run's seed and the epoch alone.
 The learning rate warms up for two epochs, then follows a cosine down to a hundredth over the epoch
-budget. Validation alone picks the kept weights and stops a run that has stopped improving.
+budget, or (``schedule="plateau"``) falls by a quarter whenever validation accuracy stalls for five epochs.
+Validation alone picks the kept weights and stops a run that has stopped improving.
 A model with deferred class weights (``class_weights_from_epoch``) trains unweighted first, so that the
 features form on the natural class mix, then weighted; its kept weights come from after the switch.
 ``continue_from`` starts from a finished model's folder instead of new weights and trains ``epochs`` more
@@ -39,12 +40,15 @@ from core.checkpoint import (
     save_checkpoint,
     staging_dir,
     swap_in,
+    tensorboard_dir,
 )
 from core.classes import NUM_CLASSES
 from core.data import Split, Splits, class_weights, detect_form, load_dataset, make_splits
 from core.export import export_and_evaluate
 from core.machine import PRECISIONS, choose_precision, distribution_scope
 from core.models import (
+    OPTIMIZERS,
+    SCHEDULES,
     TRAINED_MODELS,
     build_model,
     compile_model,
@@ -59,9 +63,12 @@ WARMUP_EPOCHS = 2
 FINAL_LR_FRACTION = 0.01  # the cosine ends at this fraction of the peak rate
 STOP_PATIENCE = 8  # epochs without a better val accuracy before training stops
 FINETUNE_LR_FACTOR = 0.1  # fine-tuning a pretrained base runs at a tenth of the head's rate
+PLATEAU_FACTOR = 0.75  # the "plateau" schedule multiplies the rate by this ...
+PLATEAU_PATIENCE = 5  # ... after this many epochs without a better validation accuracy
 # Settings a resumed run must share with the run it resumes; the epoch budget and patience may change.
 RESUME_MUST_MATCH = ("data", "seed", "val_fraction", "batch_size", "learning_rate", "weights", "limit",
-                     "class_weights_from_epoch", "continue_from")
+                     "class_weights_from_epoch", "continue_from", "optimizer", "schedule")
+SETTINGS_BEFORE_THEY_WERE_RECORDED = {"optimizer": "adamw", "schedule": "cosine"}  # checkpoints that predate them
 
 
 @dataclass
@@ -82,6 +89,8 @@ class TrainConfig:
     class_weights_from_epoch: int | None = None  # class-weighted models: epochs before the weights switch on
     continue_from: str | None = None  # a finished model folder to train on from; epochs then counts the extra ones
     patience: int | None = None  # epochs without a better val accuracy before stopping (None: STOP_PATIENCE)
+    optimizer: str | None = None  # "adamw" or "sgd" (None: the registry's)
+    schedule: str | None = None  # "cosine" or "plateau" (None: the registry's)
 
 
 def _check_writable(folder: Path) -> None:
@@ -105,6 +114,8 @@ def resolved_config(config: TrainConfig) -> TrainConfig:
         learning_rate=config.learning_rate or spec.learning_rate,
         weights=config.weights or spec.default_weights,
         patience=STOP_PATIENCE if config.patience is None else config.patience,
+        optimizer=config.optimizer or spec.optimizer,
+        schedule=config.schedule or spec.schedule,
         class_weights_from_epoch=(spec.class_weights_from_epoch if config.class_weights_from_epoch is None
                                   else config.class_weights_from_epoch) if spec.class_weighted else None,
     )
@@ -119,13 +130,24 @@ def scheduled_learning_rate(epoch: int, epochs: int, peak: float) -> float:
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
+def plateau_step(rate: float, stalled: int, improved: bool) -> tuple[float, int]:
+    """The "plateau" schedule after an epoch: the next rate (or its scale of the peak), and the epochs since
+    validation accuracy last improved; the rate falls by PLATEAU_FACTOR after PLATEAU_PATIENCE of them, as in
+    Khaireddin & Chen (2021)."""
+    if improved:
+        return rate, 0
+    if stalled + 1 >= PLATEAU_PATIENCE:
+        return rate * PLATEAU_FACTOR, 0
+    return rate, stalled + 1
+
+
 def settings_differing(saved: dict, config: TrainConfig, continued: bool) -> list[str]:
     """The settings in which ``config`` differs from the run saved in a checkpoint, as 'name: old -> new'."""
     differing = []
     for key in RESUME_MUST_MATCH:
         if key == "weights" and continued:  # a continued run takes its weights from the finished run's card
             continue
-        old, new = saved.get(key), getattr(config, key)
+        old, new = saved.get(key, SETTINGS_BEFORE_THEY_WERE_RECORDED.get(key)), getattr(config, key)
         if key == "data":
             old, new = str(Path(old).resolve()) if old else old, str(Path(new).resolve())
         if old != new:
@@ -185,15 +207,19 @@ def _check_request(config: TrainConfig) -> None:
         raise TrainError(f"{spec.name} trains without class weights; --class-weights-from applies to: {weighted}.")
     if config.continue_from and not config.epochs:
         raise TrainError("--continue-from needs --epochs: how many more epochs to train.")
+    if config.optimizer not in (None, *OPTIMIZERS) or config.schedule not in (None, *SCHEDULES):
+        raise TrainError(f"Use an optimizer among {', '.join(OPTIMIZERS)} and a schedule among {', '.join(SCHEDULES)}.")
     if config.precision not in PRECISIONS:
         raise TrainError(f"Unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
 
 
-def _prepare_folder(config: TrainConfig, model_dir: Path, log) -> bool:
-    """Make way for the run in ``model_dir`` (under its lock); True if a checkpoint is to be resumed."""
+def _prepare_folder(config: TrainConfig, model_dir: Path, log) -> str:
+    """Make way for the run in ``model_dir`` (under its lock): "resume" a checkpoint, start "fresh", or "done" when
+    the run had finished and only the swap of its folder into place was left to complete."""
     root, name = model_dir.parent, model_dir.name
     if finish_swap(root, name):
-        log(f"Completed the replacement of {model_dir} that an interrupted run had begun.")
+        log(f"Completed the replacement of {model_dir} that an interrupted run had begun: its training is done.")
+        return "done"
     if staging_dir(root, name).exists():  # an export that was cut short: its run's checkpoint is still there
         shutil.rmtree(staging_dir(root, name))
     checkpoints = checkpoint_dir(model_dir)
@@ -203,11 +229,14 @@ def _prepare_folder(config: TrainConfig, model_dir: Path, log) -> bool:
         if not config.resume:
             raise TrainError(f"An earlier run of {name} left a checkpoint in {checkpoints}. Add --resume to "
                              "continue it, or --restart to start over.")
-        return True
-    if not artifacts.missing_files(model_dir) and not config.restart:
+        return "resume"
+    continuing_in_place = config.continue_from and Path(config.continue_from).resolve() == model_dir.resolve()
+    if not artifacts.missing_files(model_dir) and not (config.restart or continuing_in_place):
         raise TrainError(f"{model_dir} holds a finished model. Add --restart to train a new one that replaces it "
                          "when it is done, or choose another --out.")
-    return False
+    if config.restart:
+        shutil.rmtree(tensorboard_dir(model_dir), ignore_errors=True)  # the new run's curves only
+    return "fresh"
 
 
 def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
@@ -220,7 +249,9 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
     model_dir = root / config.model
     _check_writable(root)
     with RunLock(root, config.model):
-        resuming = _prepare_folder(config, model_dir, log)
+        start = _prepare_folder(config, model_dir, log)
+        if start == "done":
+            return artifacts.read_json(model_dir / artifacts.CARD)
         if splits is None:
             splits = make_splits(load_dataset(config.data), config.val_fraction, config.seed)
         if config.limit and config.limit < len(splits.train):
@@ -230,7 +261,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
             raise TrainError(f"Nothing to {'train on' if not len(splits.train) else 'validate on'}: the training pool "
                              f"gives {len(splits.train)} training and {len(splits.val)} validation images. Use more "
                              "data (or a larger --limit, or another --val-fraction).")
-        return _run(config, splits, model_dir, resuming, log)
+        return _run(config, splits, model_dir, start == "resume", log)
 
 
 def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, log) -> dict:
@@ -265,7 +296,7 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
             state.learning_rate, state.config = config.learning_rate, asdict(config)
             state.phase = _phase_for(state.epoch, weights != "none", spec.head_epochs, weights_from)
             set_base_trainable(model, spec, state.phase)
-            compile_model(model, state.learning_rate, spec.label_smoothing)
+            compile_model(model, state.learning_rate, spec.label_smoothing, config.optimizer, spec.weight_decay)
             model.optimizer.build(model.trainable_variables)  # saved with the weights, as after an epoch
             artifacts.save_keras_weights(model, checkpoints / BEST_WEIGHTS)  # kept unless an epoch beats it
             log(f"Continuing {spec.name} from {config.continue_from} after epoch {state.epoch} "
@@ -276,7 +307,7 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
             state = TrainState(learning_rate=config.learning_rate, config=asdict(config))
             state.phase = _phase_for(0, config.weights != "none", spec.head_epochs, weights_from)
             set_base_trainable(model, spec, state.phase)
-            compile_model(model, state.learning_rate, spec.label_smoothing)
+            compile_model(model, state.learning_rate, spec.label_smoothing, config.optimizer, spec.weight_decay)
 
     pretrained = config.weights != "none"
     last_epoch = state.first_epoch + config.epochs
@@ -288,6 +319,7 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
         f"{precision}; weights {weights_label(config.weights)}; {replicas} replica(s); up to {last_epoch} epochs.")
 
     last_phase = _phase_for(last_epoch - 1, pretrained, spec.head_epochs, weights_from)
+    tensorboard = keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir(model_dir)), write_graph=False)
     while state.epoch < last_epoch and not state.stopped_early:
         phase = _phase_for(state.epoch, pretrained, spec.head_epochs, weights_from)
         if phase != state.phase:
@@ -297,9 +329,13 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
             else:  # frozen head done: unfreeze the top of the base
                 with scope:
                     set_base_trainable(model, spec, phase)
-                    compile_model(model, state.learning_rate, spec.label_smoothing)
+                    compile_model(model, state.learning_rate, spec.label_smoothing, config.optimizer, spec.weight_decay)
         peak = config.learning_rate * (FINETUNE_LR_FACTOR if pretrained and phase != "head" else 1.0)
-        state.learning_rate = scheduled_learning_rate(state.epoch - state.first_epoch, config.epochs, peak)
+        run_epoch = state.epoch - state.first_epoch
+        if config.schedule == "plateau" and run_epoch >= WARMUP_EPOCHS:
+            state.learning_rate = peak * state.plateau_scale
+        else:
+            state.learning_rate = scheduled_learning_rate(run_epoch, config.epochs, peak)
         model.optimizer.learning_rate.assign(state.learning_rate)
         reseed(model, config.seed, state.epoch)
         progress = make_progress_bar(state.epoch, last_epoch, steps, [h["seconds"] for h in state.history])
@@ -307,9 +343,13 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
         result = model.fit(splits.train.x, y_train, batch_size=config.batch_size, epochs=state.epoch + 1,
                            initial_epoch=state.epoch, validation_data=(splits.val.x, y_val),
                            class_weight=weights_by_class if state.epoch >= (weights_from or 0) else None,
-                           callbacks=[progress], verbose=0, shuffle=True)
+                           callbacks=[progress, tensorboard], verbose=0, shuffle=True)
         seconds = time.perf_counter() - started
         logs = {key: float(values[-1]) for key, values in result.history.items()}
+        if not all(math.isfinite(logs[k]) for k in ("loss", "val_loss")):
+            raise TrainError(f"Training diverged in epoch {state.epoch + 1} (loss {logs['loss']}, validation loss "
+                             f"{logs['val_loss']}); the checkpoint after epoch {state.epoch} is kept. Try a lower "
+                             "--lr.")
         state.epoch += 1
         state.train_seconds += progress.train_seconds
         state.train_images += len(splits.train)
@@ -323,6 +363,9 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
             artifacts.save_keras_weights(model, checkpoints / BEST_WEIGHTS)
         else:
             state.epochs_since_best += 1
+        if config.schedule == "plateau" and run_epoch >= WARMUP_EPOCHS:
+            state.plateau_scale, state.plateau_stalled = plateau_step(state.plateau_scale, state.plateau_stalled,
+                                                                      improved)
         if phase == last_phase and state.epochs_since_best >= config.patience:
             state.stopped_early = True
         save_checkpoint(model, state, checkpoints)

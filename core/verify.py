@@ -25,7 +25,10 @@ EXACT_KEYS = ("accuracy", "macro_f1", "weighted_f1", "confusion_matrix")
 
 def size_problems(root) -> list[str]:
     """Files over ``MAX_FILE_BYTES`` and a total over ``MAX_TOTAL_BYTES`` under ``root``."""
-    files = [f for f in Path(root).rglob("*") if f.is_file()]
+    root = Path(root)
+    kept = [f for f in root.rglob("*") if f.is_file()]  # what git keeps: not TensorBoard logs nor a run's own folders
+    files = [f for f in kept if not (f.relative_to(root).parts[0] == "tensorboard"
+                                     or f.relative_to(root).parts[0].startswith("."))]
     problems = [f"{f} is {f.stat().st_size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit per file."
                 for f in files if f.stat().st_size > MAX_FILE_BYTES]
     total = sum(f.stat().st_size for f in files)

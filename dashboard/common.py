@@ -72,8 +72,14 @@ def artifacts_root() -> Path:
 def files_signature(files, relative_to: Path | None = None) -> tuple:
     """(name, modification time, size) of each file that exists: a cache key that changes whenever one does,
     so what was read from the files is read again."""
-    return tuple((str(f.relative_to(relative_to)) if relative_to else f.name, f.stat().st_mtime_ns, f.stat().st_size)
-                 for f in files if f.is_file())
+    signature = []
+    for f in files:
+        try:
+            stat = f.stat()
+        except OSError:  # gone since it was listed (a training run swapping its folder in)
+            continue
+        signature.append((str(f.relative_to(relative_to)) if relative_to else f.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(signature)
 
 
 @st.cache_data(show_spinner=False)
@@ -104,9 +110,7 @@ def _read_shared(path: str, signature: tuple) -> tuple[dict | None, str | None]:
     if not path.is_file():
         return None, None
     try:
-        if path.name == artifacts.DATASET:
-            return artifacts.read_dataset_summary(path), None
-        return (artifacts.read_npz(path) if path.suffix == ".npz" else artifacts.read_json(path)), None
+        return artifacts.read_shared(path), None
     except artifacts.ArtifactError as error:
         return None, str(error)
 

@@ -4,6 +4,7 @@ folder exclude each other, a resume checks its settings and repeats the uninterr
 from __future__ import annotations
 
 import errno
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -157,3 +158,27 @@ def test_training_does_not_write_the_data_pages_files_but_core_data_does(setup, 
     assert artifacts.read_json(root / artifacts.DATASET)["training_pool"] == 42
     examples = artifacts.read_npz(root / artifacts.DATASET_EXAMPLES)
     assert examples["images"].shape[1:] == (48, 48) and set(examples["labels"].tolist()) == set(range(7))
+
+
+def test_a_run_killed_between_the_two_renames_is_completed_and_its_folders_never_show(setup):
+    config, splits = setup
+    card = train(config, splits=splits, log=quiet)
+    root = Path(config.out)
+    (root / "cnn").rename(root / ".cnn.staging")  # as if killed after moving the old folder aside
+    (root / ".cnn.replaced").mkdir()
+    (root / ".cnn.replaced" / "card.json").write_text("{}")
+    models, broken = artifacts.read_all_models(root)
+    assert not models and not broken  # a run's own folders are not models
+    messages = []
+    assert train(replace(config, resume=True), splits=splits, log=messages.append) == card
+    assert "its training is done" in messages[0]
+    assert set(artifacts.read_all_models(root)[0]) == {"cnn"} and not (root / ".cnn.staging").exists()
+
+
+def test_a_diverging_run_stops_with_a_message_and_keeps_its_last_checkpoint(setup):
+    config, splits = setup
+    with pytest.raises(TrainError, match=r"Training diverged in epoch (\d+) \(loss nan") as error:
+        train(replace(config, optimizer="sgd", learning_rate=1e12, epochs=4), splits=splits, log=quiet)
+    diverged = int(re.search(r"epoch (\d+)", str(error.value)).group(1))
+    state = Path(config.out) / "cnn" / "checkpoint" / checkpoint.STATE
+    assert diverged == 1 or artifacts.read_json(state)["epoch"] == diverged - 1  # the last good epoch's checkpoint

@@ -15,7 +15,7 @@ from core.__main__ import main
 from core.data import class_weights, load_dataset, make_splits
 from core.inference import TTA_MODES, predict
 from core.models import REGISTRY, TRAINED_MODELS
-from core.train import TrainConfig, TrainError, scheduled_learning_rate, train
+from core.train import TrainConfig, TrainError, plateau_step, scheduled_learning_rate, train
 from tests.conftest import write_folder
 
 
@@ -234,3 +234,33 @@ def test_cli_bad_inputs_get_clear_messages(tmp_path, capsys, command, expected):
     assert main(command.format(data=data, tmp=tmp_path).split()) == 2
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
+
+
+def test_the_plateau_schedule_cuts_the_rate_after_five_epochs_without_progress():
+    rate, stalled, rates = 0.01, 0, []
+    for improved in [True, False, False, False, False, False, True, False]:
+        rate, stalled = plateau_step(rate, stalled, improved)
+        rates.append(rate)
+    assert rates == pytest.approx([0.01] * 5 + [0.0075] * 3)  # the fifth epoch without progress cuts it by 0.75
+    assert stalled == 1
+
+
+@pytest.mark.slow
+def test_sgd_with_the_plateau_schedule_trains_records_itself_and_writes_tensorboard_logs(tmp_path):
+    data = write_folder(tmp_path / "fer")
+    splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
+    card = train(TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=12, batch_size=16,
+                             learning_rate=0.01, optimizer="sgd", schedule="plateau", patience=12),
+                 splits=splits, log=lambda *_: None)
+    assert (card["optimizer"], card["schedule"], card["weight_decay"]) == ("sgd", "plateau", 1e-4)
+    history = artifacts.read_model_artifacts(tmp_path / "out" / "cnn").history
+    # replay the schedule on the recorded validation accuracies: warm-up, then the plateau rule
+    rate, stalled, best, expected = 0.01, 0, -1.0, []
+    for epoch, accuracy in enumerate(history["val_accuracy"]):
+        expected.append(scheduled_learning_rate(epoch, 12, 0.01) if epoch < 2 else rate)
+        improved, best = accuracy > best, max(best, accuracy)
+        if epoch >= 2:
+            rate, stalled = plateau_step(rate, stalled, improved)
+    assert history["learning_rate"].tolist() == pytest.approx(expected)
+    assert min(expected[2:]) < 0.01  # the rate was cut at least once
+    assert list((tmp_path / "out" / "tensorboard" / "cnn").rglob("events.out.tfevents.*"))

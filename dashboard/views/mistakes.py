@@ -31,12 +31,12 @@ page = left.number_input(f"Page (of {pages})", min_value=1, max_value=pages, val
 explain = right.radio("Grad-CAM over each face", GRADCAM_CHOICES, horizontal=True)
 shown = slice((page - 1) * PER_PAGE, page * PER_PAGE)
 truth, predicted, probabilities = found.true[shown], found.predicted[shown], found.probabilities[shown]
-kept = f"All {found.kept}" if len(found.true) == found.kept else f"{len(found.true)} of the {found.kept}"
-st.caption(f"{kept} most confident mistakes kept for {models[name].title} (at most {MISTAKES_PER_CLASS} per true "
-           f"class), surest first; faces {shown.start + 1}–{shown.start + len(truth)} here.")
 if not len(found.true):
     st.info("No mistake matches these filters.")
     st.stop()
+kept = f"All {found.kept}" if len(found.true) == found.kept else f"{len(found.true)} of the {found.kept}"
+st.caption(f"{kept} most confident mistakes kept for {models[name].title} (at most {MISTAKES_PER_CLASS} per true "
+           f"class), surest first; faces {shown.start + 1}–{shown.start + len(truth)} here.")
 faces = found.pixels[shown]
 if explain != "off":
     try:

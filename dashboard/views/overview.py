@@ -29,7 +29,9 @@ st.caption("Facial-expression classifiers trained on FER-2013, compared on the s
 models = page_models()
 if not models:
     st.stop()
-benchmark = load_shared("benchmark.json")[0]
+benchmark, problem = load_shared("benchmark.json")
+if problem:
+    st.warning(f"No latencies: {problem}")
 board = best_first(leaderboard(models, benchmark))
 best = board.iloc[0]
 fastest = board.dropna(subset=["latency ms"]).sort_values("latency ms").head(1)

@@ -17,13 +17,14 @@ if models:
     st.caption("Accuracy per epoch: dotted on the training images (augmented, with dropout), solid on validation; "
                "the star is the epoch whose weights were kept, the best on validation (for a model whose class "
                "weights switch on late, the best after the switch). Below, the learning rate: a warm-up, then a "
-               "cosine; a run continued from a finished one starts a new warm-up and cosine (a warm restart).")
+               "cosine (or a fall by a quarter whenever validation stalls, for the plateau schedule); a run continued "
+               "from a finished one starts a new warm-up (a warm restart).")
     columns = st.columns(2)
     for index, (name, model) in enumerate(models.items()):
         card = model.card
         with columns[index % 2]:
             st.markdown(f"**{model.title}**: kept epoch {card.get('best_epoch')} of {card.get('epochs_run')}, "
-                        f"validation accuracy {card.get('best_val_accuracy', 0):.4f}")
+                        f"validation accuracy {card.get('best_val_accuracy') or 0:.4f}")
             st.plotly_chart(charts.training_panel(model.history, colour(name), model.title, card.get("best_epoch"),
                                                   show_events), width="stretch", key=f"training-{name}")
             events = charts.training_events(model.history) if show_events else {}

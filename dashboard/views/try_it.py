@@ -37,7 +37,11 @@ engine = predictor()
 for name, reason in engine.broken.items():
     if name not in broken:
         st.warning(f"**{name}** is left out: {reason}")
-names = [n for n in (chosen(models) or models) if n in engine.names]
+picked = chosen(models)
+if not picked:
+    st.info("No model is chosen: tick some in the sidebar.")
+    st.stop()
+names = [n for n in picked if n in engine.names]
 if not names:
     st.info("None of the chosen models can run here: pick others in the sidebar.")
     st.stop()
