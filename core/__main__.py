@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 from core.artifacts import ArtifactError
-from core.checkpoint import TrainError
+from core.checkpoint import TrainError, is_up_to_date
 from core.classes import CLASS_NAMES
 from core.data import DataError, load_dataset, make_splits, split_summary, write_dataset_artifacts
 from core.ensemble import build_ensemble
-from core.export import is_up_to_date
 from core.faces import DETECTORS
 from core.inference import TTA_MODES, EnsembleError
 from core.machine import PRECISIONS

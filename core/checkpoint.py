@@ -159,3 +159,9 @@ def finish_swap(root: Path, name: str) -> bool:
         return False
     swap_in(root, name)
     return True
+
+
+def is_up_to_date(name: str, root: Path) -> bool:
+    """True when a model's artifacts are complete and no interrupted run is waiting to resume."""
+    model_dir = Path(root) / name
+    return not artifacts.missing_files(model_dir) and not has_checkpoint(model_dir)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core import artifacts
-from core.checkpoint import has_checkpoint
 from core.classes import CLASS_NAMES
 from core.data import Splits, class_counts, class_weights, describe_test_split
 from core.evaluate import evaluate_predictions
@@ -133,9 +132,3 @@ def evaluate_saved_model(name: str, folder: Path, splits: Splits, weights: str |
     artifacts.write_npz(folder / artifacts.PREDICTIONS, **arrays)
     artifacts.write_json(folder / artifacts.METRICS, metrics)
     return metrics
-
-
-def is_up_to_date(name: str, root: Path) -> bool:
-    """True when a model's artifacts are complete and no interrupted run is waiting to resume."""
-    model_dir = Path(root) / name
-    return not artifacts.missing_files(model_dir) and not has_checkpoint(model_dir)

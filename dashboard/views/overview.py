@@ -49,7 +49,8 @@ if len(fastest):
 
 number = st.column_config.NumberColumn
 # the bars span the models' range, in steps of 0.05, so that 0.63 and 0.69 look apart
-low, high = math.floor(board["test accuracy"].min() * 20) / 20, math.ceil(board["test accuracy"].max() * 20) / 20
+low = math.floor(board["test accuracy"].min() * 20) / 20
+high = max(math.ceil(board["test accuracy"].max() * 20) / 20, low + 0.05)
 st.subheader("Quality")
 st.dataframe(board[list(QUALITY_COLUMNS)].rename(columns={"title": "model"}), hide_index=True, width="stretch",
              placeholder=MISSING, column_config={
