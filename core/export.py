@@ -61,7 +61,7 @@ def export_and_evaluate(trained, state: TrainState, config: TrainConfig, precisi
         "weight_decay": spec.weight_decay,
         "schedule": config.schedule,
         "epochs_run": state.epoch,
-        "epochs_max": state.first_epoch + config.epochs,
+        "epochs_max": state.first_epoch + config.epochs + sum(epochs for epochs, _ in config.restarts),
         "continued_from": state.continued_from,
         "best_epoch": state.best_epoch,
         "best_val_accuracy": state.best_val_accuracy,

@@ -49,6 +49,7 @@ class ModelSpec:
     optimizer: str = "adamw"  # "adamw", or "sgd" (Nesterov momentum 0.9)
     weight_decay: float = 1e-4
     schedule: str = "cosine"  # after the warm-up: "cosine" over the epoch budget, or "plateau" (see core.train)
+    restarts: tuple = ()  # planned warm restarts after the first run, each (epochs, peak learning rate); cosine only
     widths: tuple = (32, 64, 128, 256)  # the CNN's four conv blocks
     input_size: int = IMAGE_SIZE  # transfer models resize to this inside the model
     head_epochs: int = 5  # transfer models with pretrained weights: frozen-base epochs first

@@ -67,8 +67,8 @@ PLATEAU_FACTOR = 0.75  # the "plateau" schedule multiplies the rate by this ...
 PLATEAU_PATIENCE = 5  # ... after this many epochs without a better validation accuracy
 # Settings a resumed run must share with the run it resumes; the epoch budget and patience may change.
 RESUME_MUST_MATCH = ("data", "seed", "val_fraction", "batch_size", "learning_rate", "weights", "limit",
-                     "class_weights_from_epoch", "continue_from", "optimizer", "schedule")
-SETTINGS_BEFORE_THEY_WERE_RECORDED = {"optimizer": "adamw", "schedule": "cosine"}  # checkpoints that predate them
+                     "class_weights_from_epoch", "continue_from", "optimizer", "schedule", "restarts")
+SETTINGS_BEFORE_THEY_WERE_RECORDED = {"optimizer": "adamw", "schedule": "cosine", "restarts": []}  # older checkpoints
 
 
 @dataclass
@@ -91,6 +91,8 @@ class TrainConfig:
     patience: int | None = None  # epochs without a better val accuracy before stopping (None: STOP_PATIENCE)
     optimizer: str | None = None  # "adamw" or "sgd" (None: the registry's)
     schedule: str | None = None  # "cosine" or "plateau" (None: the registry's)
+    restarts: list | None = None  # planned warm restarts, [epochs, peak rate] each (None: the registry's; none when
+    # continuing a finished run, which is itself a restart)
 
 
 def _check_writable(folder: Path) -> None:
@@ -116,6 +118,8 @@ def resolved_config(config: TrainConfig) -> TrainConfig:
         patience=STOP_PATIENCE if config.patience is None else config.patience,
         optimizer=config.optimizer or spec.optimizer,
         schedule=config.schedule or spec.schedule,
+        restarts=[list(run) for run in (config.restarts if config.restarts is not None else
+                                        () if config.continue_from else spec.restarts)],
         class_weights_from_epoch=(spec.class_weights_from_epoch if config.class_weights_from_epoch is None
                                   else config.class_weights_from_epoch) if spec.class_weighted else None,
     )
@@ -128,6 +132,21 @@ def scheduled_learning_rate(epoch: int, epochs: int, peak: float) -> float:
     progress = (epoch - WARMUP_EPOCHS) / max(epochs - WARMUP_EPOCHS - 1, 1)
     floor = peak * FINAL_LR_FRACTION
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def planned_runs(config: TrainConfig) -> list[tuple[int, float]]:
+    """(epochs, peak learning rate) of each run a resolved config trains: the first, then its planned restarts."""
+    return [(config.epochs, config.learning_rate), *((int(e), float(rate)) for e, rate in config.restarts)]
+
+
+def run_at(epoch: int, runs: list[tuple[int, float]]) -> tuple[int, int, float]:
+    """(first epoch, epochs, peak rate) of the run that ``epoch`` (counted from this config's start) belongs to."""
+    start = 0
+    for epochs, peak in runs:
+        if epoch < start + epochs:
+            return start, epochs, peak
+        start += epochs
+    return start - runs[-1][0], runs[-1][0], runs[-1][1]
 
 
 def plateau_step(rate: float, stalled: int, improved: bool) -> tuple[float, int]:
@@ -209,6 +228,9 @@ def _check_request(config: TrainConfig) -> None:
         raise TrainError("--continue-from needs --epochs: how many more epochs to train.")
     if config.optimizer not in (None, *OPTIMIZERS) or config.schedule not in (None, *SCHEDULES):
         raise TrainError(f"Use an optimizer among {', '.join(OPTIMIZERS)} and a schedule among {', '.join(SCHEDULES)}.")
+    if config.schedule == "plateau" and (config.restarts or (config.restarts is None and not config.continue_from
+                                                              and spec.restarts)):
+        raise TrainError("Planned warm restarts follow the cosine schedule; the plateau schedule has none.")
     if config.precision not in PRECISIONS:
         raise TrainError(f"Unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
 
@@ -310,13 +332,15 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
             compile_model(model, state.learning_rate, spec.label_smoothing, config.optimizer, spec.weight_decay)
 
     pretrained = config.weights != "none"
-    last_epoch = state.first_epoch + config.epochs
+    runs = planned_runs(config)
+    last_epoch = state.first_epoch + sum(epochs for epochs, _ in runs)
     y_train = np.eye(NUM_CLASSES, dtype=np.float32)[splits.train.y]
     y_val = np.eye(NUM_CLASSES, dtype=np.float32)[splits.val.y]
     weights_by_class = class_weights(splits.train.y) if spec.class_weighted else None
     steps = int(np.ceil(len(splits.train) / config.batch_size))
     log(f"Training {spec.name}: {len(splits.train)} training, {len(splits.val)} validation images; "
-        f"{precision}; weights {weights_label(config.weights)}; {replicas} replica(s); up to {last_epoch} epochs.")
+        f"{precision}; weights {weights_label(config.weights)}; {replicas} replica(s); up to {last_epoch} epochs"
+        + (f" in {len(runs)} runs (planned warm restarts)." if len(runs) > 1 else "."))
 
     last_phase = _phase_for(last_epoch - 1, pretrained, spec.head_epochs, weights_from)
     tensorboard = keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir(model_dir)), write_graph=False)
@@ -330,12 +354,15 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
                 with scope:
                     set_base_trainable(model, spec, phase)
                     compile_model(model, state.learning_rate, spec.label_smoothing, config.optimizer, spec.weight_decay)
-        peak = config.learning_rate * (FINETUNE_LR_FACTOR if pretrained and phase != "head" else 1.0)
         run_epoch = state.epoch - state.first_epoch
+        run_start, run_epochs, run_peak = run_at(run_epoch, runs)
+        if run_epoch == run_start and run_start:  # a planned warm restart: patience counts within the new run
+            state.epochs_since_best = 0
+        peak = run_peak * (FINETUNE_LR_FACTOR if pretrained and phase != "head" else 1.0)
         if config.schedule == "plateau" and run_epoch >= WARMUP_EPOCHS:
             state.learning_rate = peak * state.plateau_scale
         else:
-            state.learning_rate = scheduled_learning_rate(run_epoch, config.epochs, peak)
+            state.learning_rate = scheduled_learning_rate(run_epoch - run_start, run_epochs, peak)
         model.optimizer.learning_rate.assign(state.learning_rate)
         reseed(model, config.seed, state.epoch)
         progress = make_progress_bar(state.epoch, last_epoch, steps, [h["seconds"] for h in state.history])
@@ -366,7 +393,8 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
         if config.schedule == "plateau" and run_epoch >= WARMUP_EPOCHS:
             state.plateau_scale, state.plateau_stalled = plateau_step(state.plateau_scale, state.plateau_stalled,
                                                                       improved)
-        if phase == last_phase and state.epochs_since_best >= config.patience:
+        last_run = run_start + run_epochs == last_epoch - state.first_epoch
+        if phase == last_phase and last_run and state.epochs_since_best >= config.patience:
             state.stopped_early = True
         save_checkpoint(model, state, checkpoints)
         if sys.stdout.isatty():

@@ -264,3 +264,26 @@ def test_sgd_with_the_plateau_schedule_trains_records_itself_and_writes_tensorbo
     assert history["learning_rate"].tolist() == pytest.approx(expected)
     assert min(expected[2:]) < 0.01  # the rate was cut at least once
     assert list((tmp_path / "out" / "tensorboard" / "cnn").rglob("events.out.tfevents.*"))
+
+
+@pytest.mark.slow
+def test_a_recipes_planned_warm_restarts_run_in_one_command(tmp_path, monkeypatch):
+    from core import models
+    from core.model_card import training_runs
+
+    data = write_folder(tmp_path / "fer")
+    splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
+    monkeypatch.setitem(models.REGISTRY, "cnn", replace(models.REGISTRY["cnn"], restarts=((2, 5e-4),)))
+    config = TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=5, batch_size=16, patience=9)
+    card = train(config, splits=splits, log=lambda *_: None)
+    history = artifacts.read_model_artifacts(tmp_path / "out" / "cnn").history
+    first = [scheduled_learning_rate(epoch, 5, 1e-3) for epoch in range(5)]
+    again = [scheduled_learning_rate(epoch, 2, 5e-4) for epoch in range(2)]  # a new warm-up from a lower peak
+    assert history["learning_rate"].tolist() == pytest.approx(first + again)
+    assert card["epochs_max"] == 7 and card["command"]["restarts"] == [[2, 5e-4]]
+    assert [run["epochs"] for run in training_runs(history)] == [(1, 5), (6, 7)]
+    # early stopping waits for the last run: patience 0 stops after its first epoch, not in the first run
+    stopped = train(replace(config, out=str(tmp_path / "stop"), patience=0), splits=splits, log=lambda *_: None)
+    assert stopped["epochs_run"] == 6 and stopped["stopped_early"]
+    with pytest.raises(TrainError, match="Planned warm restarts follow the cosine schedule"):
+        train(replace(config, schedule="plateau"), splits=splits, log=lambda *_: None)
