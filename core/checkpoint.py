@@ -1,5 +1,5 @@
 """A training run's folder while it is unfinished: its checkpoint, its lock, and the swap that
-replaces a finished model folder in one step.
+replaces a finished model folder (two renames; one cut short is completed by the next run).
 
 ``<root>/<model>/checkpoint/`` holds ``last.keras`` (model and optimizer after the last epoch),
 ``best.weights.h5`` (the weights validation keeps so far) and ``state.json`` (a ``TrainState``).

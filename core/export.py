@@ -1,6 +1,6 @@
 """The end of a training run: the inference model (float32, or float16 where the file would be too
 large), its evaluation, and the card that says how it was made, all written into a staging folder
-that then replaces the model's folder in one step (``core.checkpoint.swap_in``)."""
+that then takes the place of the model's folder (``core.checkpoint.swap_in``)."""
 
 from __future__ import annotations
 

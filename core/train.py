@@ -13,7 +13,8 @@ A model with deferred class weights (``class_weights_from_epoch``) trains unweig
 features form on the natural class mix, then weighted; its kept weights come from after the switch.
 ``continue_from`` starts from a finished model's folder instead of new weights and trains ``epochs`` more
 with a fresh warm-up and cosine (a warm restart); history, timings and the kept epoch carry on from it.
-The finished model is exported into a staging folder that replaces ``<out>/<model>/`` in one step.
+A recipe's planned restarts (``ModelSpec.restarts``) run in the same call. The finished model is exported into
+a staging folder that then takes the place of ``<out>/<model>/`` (``core.checkpoint.swap_in``).
 """
 
 from __future__ import annotations
