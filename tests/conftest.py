@@ -18,6 +18,7 @@ from core.classes import CLASS_NAMES, CSV_CODE_TO_CLASS
 TRAIN_PER_CLASS = 6
 TEST_PER_CLASS = 3
 CLASS_TO_CSV_CODE = {name: code for code, name in CSV_CODE_TO_CLASS.items()}
+COMMITTED = Path(__file__).resolve().parents[1] / "artifacts"  # the artifacts this repository ships
 
 
 def face_like(label: int, index: int) -> np.ndarray:
@@ -105,3 +106,13 @@ def trained_root(tmp_path_factory) -> Path:
               splits=splits, log=lambda *_: None)
     build_ensemble(splits, root / "artifacts", log=lambda *_: None)
     return root
+
+
+@pytest.fixture(scope="session")
+def committed():
+    """The committed artifacts' models, read and checked (none of them may be broken)."""
+    from core import artifacts
+
+    models, broken = artifacts.read_all_models(COMMITTED)
+    assert not broken
+    return models

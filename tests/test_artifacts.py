@@ -15,9 +15,9 @@ from streamlit.testing.v1 import AppTest
 from core import artifacts, verify
 from core.report import report_html
 from dashboard.common import view_path
+from tests.conftest import COMMITTED
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = ROOT / "artifacts"
 APP = str(ROOT / "dashboard" / "app.py")
 
 

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from core import artifacts
 from dashboard.common import PAGES as PAGE_TABLE
 from dashboard.common import view_path
+from tests.conftest import COMMITTED
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = [file for file, *_ in PAGE_TABLE]
@@ -69,7 +70,6 @@ def test_every_page_runs_without_an_exception(roots, which, page, monkeypatch):
         )
 
 
-COMMITTED = Path(__file__).resolve().parents[1] / "artifacts"
 COMPARISON_PAGES = [page for page in PAGES if page != "try_it"]  # Try it loads every model: see the slow tests
 
 
@@ -81,13 +81,12 @@ def test_every_comparison_page_shows_the_committed_artifacts(page, monkeypatch):
     assert app.title[0].value
 
 
-def test_the_roc_page_puts_every_model_on_one_class(monkeypatch):
+def test_the_roc_page_puts_every_model_on_one_class(committed, monkeypatch):
     app = run_page(COMMITTED, "roc", monkeypatch)
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     names = [trace["name"] for trace in figure["data"]]
-    models, _ = artifacts.read_all_models(COMMITTED)
     assert names == ["chance"] + [f"{m.title} (AUC {m.metrics['roc']['per_class']['disgust']['auc']:.3f})"
-                                  for m in models.values()]
+                                  for m in committed.values()]
 
 
 def test_the_mistakes_page_pages_through_a_models_mistakes(monkeypatch):

@@ -7,18 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import artifacts, model_card
+from core import model_card
 from core.train import scheduled_learning_rate
+from tests.conftest import COMMITTED
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = ROOT / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def committed():
-    models, broken = artifacts.read_all_models(COMMITTED)
-    assert not broken
-    return models
 
 
 def test_the_committed_cards_results_and_readme_table_are_what_the_artifacts_give(committed):

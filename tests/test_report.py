@@ -3,8 +3,6 @@ report files."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,15 +10,6 @@ import pytest
 from core import artifacts, report
 from core.classes import CLASS_NAMES
 from core.models import TRAINED_MODELS
-
-COMMITTED = Path(__file__).resolve().parents[1] / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def committed():
-    models, broken = artifacts.read_all_models(COMMITTED)
-    assert not broken
-    return models
 
 
 def test_confusion_rows_are_each_true_class_shares(committed):

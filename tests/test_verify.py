@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,7 @@ import pytest
 from core import artifacts, verify
 from core.__main__ import main
 from core.data import load_dataset, make_splits
-
-COMMITTED = Path(__file__).resolve().parents[1] / "artifacts"
+from tests.conftest import COMMITTED
 
 
 def _splits(trained_root):
