@@ -31,6 +31,8 @@ MIN_SIDE = 16  # a thinner image cannot hold a face (and cannot be drawn)
 DETECT_SIDE = 480  # the first search runs on the photo scaled to this longer side: MTCNN's time grows with area
 FACE_CROP_SIDE = 2 * IMAGE_SIZE  # a square-ish image this small is taken as a face crop as it is
 MTCNN_MIN_CONFIDENCE = 0.9
+MTCNN_CONFIRMED_CONFIDENCE = 0.5  # a face this unsure counts only where a lenient Haar cascade sees one too
+CONFIRM_OVERLAP = 0.3  # intersection over union of the MTCNN and Haar boxes
 DETECTORS = ("mtcnn", "haar")
 FRAMING_FILE = Path(__file__).with_name("framing.json")
 
@@ -149,20 +151,33 @@ def _mtcnn():
     return detector
 
 
-def detect(rgb: np.ndarray, detector: str = "mtcnn") -> list[tuple[tuple, float | None]]:
-    """Face boxes (x, y, w, h) with scores, largest first, in one pass over the image as it is."""
+def detect(rgb: np.ndarray, detector: str = "mtcnn", floor: float = MTCNN_MIN_CONFIDENCE,
+           lenient: bool = False) -> list[tuple[tuple, float | None]]:
+    """Face boxes (x, y, w, h) with scores, largest first, in one pass over the image as it is.
+
+    ``floor``: MTCNN's lowest confidence kept. ``lenient``: Haar with fewer neighbours and finer scales (used
+    only to confirm an unsure MTCNN box).
+    """
     if detector == "haar":
         gray = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
         side = min(gray.shape)
-        found = _haar().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(max(24, side // 20),) * 2)
-        boxes = [(tuple(int(v) for v in box), None) for box in found]
+        settings = (dict(scaleFactor=1.05, minNeighbors=3, minSize=(24, 24)) if lenient else
+                    dict(scaleFactor=1.1, minNeighbors=5, minSize=(max(24, side // 20),) * 2))
+        boxes = [(tuple(int(v) for v in box), None) for box in _haar().detectMultiScale(gray, **settings)]
     elif detector == "mtcnn":
-        found = _mtcnn().detect_faces(rgb)
-        boxes = [(tuple(int(v) for v in f["box"]), float(f["confidence"]))
-                 for f in found if f["confidence"] >= MTCNN_MIN_CONFIDENCE]
+        found = _mtcnn().detect_faces(rgb, threshold_onet=min(floor, 0.8))  # 0.8: mtcnn's own default
+        boxes = [(tuple(int(v) for v in f["box"]), float(f["confidence"])) for f in found if f["confidence"] >= floor]
     else:
         raise ValueError(f"Unknown detector '{detector}': use one of {', '.join(DETECTORS)}.")
     return sorted(boxes, key=lambda item: -item[0][2] * item[0][3])
+
+
+def overlap(a: tuple, b: tuple) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    width = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    height = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = width * height
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def _scaled(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
@@ -177,15 +192,30 @@ def _equalised(rgb: np.ndarray) -> np.ndarray:
 
 def search(rgb: np.ndarray, detector: str = "mtcnn") -> tuple[list[tuple[tuple, float | None]], str]:
     """Boxes in the photo's pixels and the pass that found them, trying until one finds a face: the photo at
-    DETECT_SIDE, then contrast-equalised (CLAHE: dim and washed-out faces), then at full size (small faces)."""
+    DETECT_SIDE, then contrast-equalised (CLAHE: dim and washed-out faces), then at full size (small faces).
+    Last, for MTCNN: a box those passes were unsure of (MTCNN_CONFIRMED_CONFIDENCE or more) where a lenient
+    Haar cascade sees a face too."""
     small, scale = _scaled(rgb, DETECT_SIDE)
     passes = [("", lambda: small, scale), ("equalised", lambda: _equalised(small), scale)]
     if scale < 1:
         passes.append(("full size", lambda: rgb, 1.0))
+    floor = MTCNN_CONFIRMED_CONFIDENCE if detector == "mtcnn" else MTCNN_MIN_CONFIDENCE
+    unsure = []
     for name, image, factor in passes:  # each image made only when the passes before it found nothing
-        boxes = detect(image(), detector)
-        if boxes:
-            return [(tuple(int(round(v / factor)) for v in box), score) for box, score in boxes], name
+        boxes = [(tuple(int(round(v / factor)) for v in box), score) for box, score in detect(image(), detector, floor)]
+        sure = [(box, score) for box, score in boxes if score is None or score >= MTCNN_MIN_CONFIDENCE]
+        if sure:
+            return sure, name
+        unsure += boxes
+    if unsure:
+        haar = [tuple(v / scale for v in box) for box, _ in detect(small, "haar", lenient=True)]
+        confirmed = []
+        for box, score in sorted(unsure, key=lambda item: -item[1]):  # one box per face: the passes repeat them
+            seen_by_haar = any(overlap(box, h) > CONFIRM_OVERLAP for h in haar)
+            if seen_by_haar and all(overlap(box, kept) <= 0.5 for kept, _ in confirmed):
+                confirmed.append((box, score))
+        if confirmed:
+            return sorted(confirmed, key=lambda item: -item[0][2] * item[0][3]), "unsure, confirmed by Haar"
     return [], ""
 
 

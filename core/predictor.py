@@ -21,7 +21,16 @@ import numpy as np
 
 from core import artifacts
 from core.classes import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
-from core.faces import DETECT_SIDE, DETECTORS, Face, PhotoError, find_faces, read_photo, whole_image
+from core.faces import (
+    DETECT_SIDE,
+    DETECTORS,
+    MTCNN_MIN_CONFIDENCE,
+    Face,
+    PhotoError,
+    find_faces,
+    read_photo,
+    whole_image,
+)
 from core.inference import combine, predict
 
 UNSURE_BELOW = 0.5  # a headline top probability under this is flagged as uncertain
@@ -73,9 +82,12 @@ class PhotoResult:
         }
 
 
-def doubts(probabilities: dict[str, np.ndarray], headline: str) -> list[str]:
-    """Reasons to distrust a face's answer: a low top probability, or models that disagree with it."""
+def doubts(probabilities: dict[str, np.ndarray], headline: str, face: Face | None = None) -> list[str]:
+    """Reasons to distrust a face's answer: a detector unsure it is a face, a low top probability, or models
+    that disagree with it."""
     found = []
+    if face is not None and face.score is not None and face.score < MTCNN_MIN_CONFIDENCE:
+        found.append(f"the detector was unsure this is a face (confidence {face.score:.2f}; a second detector agreed)")
     top = float(np.max(probabilities[headline]))
     answer = CLASS_NAMES[int(np.argmax(probabilities[headline]))]
     if top < UNSURE_BELOW:
@@ -192,7 +204,7 @@ class Predictor:
             headline = self.headline(list(probabilities))
             for i, face in enumerate(faces):
                 per_model = {n: p[i] for n, p in probabilities.items()}
-                results.append(FaceResult(face, per_model, headline, doubts(per_model, headline)))
+                results.append(FaceResult(face, per_model, headline, doubts(per_model, headline, face)))
         timing = {"read": (read_done - started) * 1000, "detect": (detect_done - read_done) * 1000,
                   "models": (done - detect_done) * 1000, "total": (done - started) * 1000}
         return PhotoResult(file, results, None, timing, photo.notes, photo.rgb)

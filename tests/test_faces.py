@@ -129,3 +129,34 @@ def test_a_thin_image_is_refused_before_detection(monkeypatch):
     monkeypatch.setattr(faces, "MIN_SIDE", 40)
     with pytest.raises(PhotoError, match="at least 40 pixels"):
         read_photo(encoded(Image.new("RGB", (300, 30)), "PNG"))
+
+
+def test_overlap_is_intersection_over_union():
+    assert faces.overlap((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert faces.overlap((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+    assert faces.overlap((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("haar_box", "expected"), [((42, 38, 60, 60), [((40, 40, 60, 60), 0.7)]), ((200, 200, 50, 50), [])]
+)
+def test_an_unsure_mtcnn_box_counts_only_where_haar_sees_a_face_too(monkeypatch, haar_box, expected):
+    """MTCNN at 0.7 on every pass (under the 0.9 it needs alone): the face is the box only if Haar overlaps it."""
+
+    def fake_detect(rgb, detector="mtcnn", floor=faces.MTCNN_MIN_CONFIDENCE, lenient=False):
+        if detector == "haar":
+            assert lenient
+            return [(haar_box, None)]
+        assert floor == faces.MTCNN_CONFIRMED_CONFIDENCE
+        return [((40, 40, 60, 60), 0.7)]
+
+    monkeypatch.setattr(faces, "detect", fake_detect)
+    boxes, found_by = faces.search(np.zeros((300, 300, 3), np.uint8), "mtcnn")
+    assert boxes == expected
+    assert found_by == ("unsure, confirmed by Haar" if expected else "")
+
+
+def test_a_sure_mtcnn_box_needs_no_confirmation(monkeypatch):
+    monkeypatch.setattr(faces, "detect", lambda rgb, detector="mtcnn", floor=0.9, lenient=False:
+                        [] if detector == "haar" else [((10, 10, 80, 80), 0.95), ((0, 0, 20, 20), 0.6)])
+    assert faces.search(np.zeros((300, 300, 3), np.uint8), "mtcnn") == ([((10, 10, 80, 80), 0.95)], "")

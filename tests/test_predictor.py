@@ -85,6 +85,15 @@ def test_doubts_name_a_low_top_probability_and_the_models_that_disagree():
     assert found == ["happy has only p = 0.25", "1 of 1 other models say otherwise (cnn: sad)"]
 
 
+def test_doubts_name_a_face_the_detector_was_unsure_of():
+    sure = np.eye(7)[3] * 0.9 + 0.1 / 7
+    pixels = np.zeros((48, 48), np.uint8)
+    assert doubts({"cnn": sure}, "cnn", faces.Face((0, 0, 50, 50), pixels, score=0.95)) == []
+    assert doubts({"cnn": sure}, "cnn", faces.Face((0, 0, 50, 50), pixels, score=None)) == []
+    unsure = doubts({"cnn": sure}, "cnn", faces.Face((0, 0, 50, 50), pixels, score=0.62))
+    assert unsure == ["the detector was unsure this is a face (confidence 0.62; a second detector agreed)"]
+
+
 def test_a_face_placed_in_a_photo_is_cut_back_out_by_its_frame():
     face = (np.random.default_rng(3).random((48, 48)) * 255).astype(np.uint8)
     face = np.asarray(Image.fromarray(face).resize((12, 12)).resize((48, 48), Image.BILINEAR))  # smooth, as faces are
