@@ -16,7 +16,7 @@ from core.ensemble import build_ensemble
 from core.faces import DETECTORS
 from core.inference import TTA_MODES, EnsembleError
 from core.machine import PRECISIONS
-from core.models import OPTIMIZERS, SCHEDULES, TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
+from core.models import AUGMENTATIONS, OPTIMIZERS, SCHEDULES, TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.photo_benchmark import BENCHMARK_PHOTOS, FRAMING_PHOTOS
 from core.train import STOP_PATIENCE, TrainConfig
 
@@ -48,6 +48,8 @@ def _add_train_args(parser):
     parser.add_argument("--schedule", choices=SCHEDULES,
                         help="after a 2-epoch warm-up: cosine over --epochs, or plateau (x0.75 after 5 epochs "
                              "without a better validation accuracy); default: the registry's (cosine)")
+    parser.add_argument("--augmentation", nargs="+", choices=(*AUGMENTATIONS, "none"),
+                        help="training augmentation, in order (none: no augmentation); default: the registry's")
     parser.add_argument(
         "--patience",
         type=int,
@@ -64,7 +66,9 @@ def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
                        restart=args.restart, limit=args.limit,
                        class_weights_from_epoch=getattr(args, "class_weights_from_epoch", None),
                        continue_from=getattr(args, "continue_from", None), patience=args.patience,
-                       optimizer=args.optimizer, schedule=args.schedule)
+                       optimizer=args.optimizer, schedule=args.schedule,
+                       augmentation=None if args.augmentation is None else [a for a in args.augmentation
+                                                                             if a != "none"])
 
 
 def cmd_data(args) -> None:

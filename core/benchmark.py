@@ -47,7 +47,7 @@ def measure(name: str, precision: str, train_steps: int, batch_size: int, rng) -
         model.train_on_batch(x, y)
     step = _median_seconds(lambda: model.train_on_batch(x, y), train_steps)
 
-    inference = build_model(name, weights="none", augment=False)
+    inference = build_model(name, weights="none", augmentation=())
     one, many = x[:1], rng.integers(0, 256, (256, IMAGE_SIZE, IMAGE_SIZE, 1)).astype(np.float32)
     predict = inference.predict_on_batch
     predict(one), predict(many)  # warm-up: builds the graphs

@@ -32,7 +32,7 @@ def export_and_evaluate(trained, state: TrainState, config: TrainConfig, precisi
 
     spec = get_spec(config.model)
     keras.mixed_precision.set_dtype_policy("float32")
-    inference = build_model(spec.name, weights="none", augment=False)
+    inference = build_model(spec.name, weights="none", augmentation=())
     copy_weights(trained, inference)
     model_file = folder / artifacts.MODEL
     artifacts.save_keras_model(inference, model_file)
@@ -51,8 +51,8 @@ def export_and_evaluate(trained, state: TrainState, config: TrainConfig, precisi
         "model_sha256": artifacts.file_sha256(model_file),
         "initial_weights": config.weights if config.weights in ("none", "imagenet") else Path(config.weights).name,
         "initial_weights_label": weights_label(config.weights),
-        "augmentation": spec.augment,
-        "augmentation_layers": describe_augmentation(spec),
+        "augmentation": bool(config.augmentation),
+        "augmentation_layers": describe_augmentation(config.augmentation),
         "class_weights": ({CLASS_NAMES[c]: w for c, w in class_weights(splits.train.y).items()}
                           if spec.class_weighted else None),
         "class_weights_from_epoch": config.class_weights_from_epoch,
@@ -97,7 +97,7 @@ def save_compact(inference, name: str, path: Path, splits: Splits, log=print) ->
     reference = {split: predict(inference, getattr(splits, split).x) for split in ("val", "test")}
     keras.mixed_precision.set_dtype_policy("float16")
     try:
-        compact = build_model(name, weights="none", augment=False)
+        compact = build_model(name, weights="none", augmentation=())
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
     copy_weights(inference, compact)

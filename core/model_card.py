@@ -50,9 +50,14 @@ def _command_line(command: dict | None) -> str:
     flags = {"epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--lr", "weights": "--weights",
              "seed": "--seed", "patience": "--patience", "class_weights_from_epoch": "--class-weights-from",
              "continue_from": "--continue-from", "optimizer": "--optimizer", "schedule": "--schedule",
-             "val_fraction": "--val-fraction", "limit": "--limit"}
+             "val_fraction": "--val-fraction", "limit": "--limit", "augmentation": "--augmentation"}
     parts = [f"python -m core train {command['model']} --data {command['data']}"]
-    parts += [f"{flag} {command[key]}" for key, flag in flags.items() if command.get(key) is not None]
+    for key, flag in flags.items():
+        value = command.get(key)
+        if isinstance(value, list):
+            value = " ".join(value) or "none"
+        if value is not None:
+            parts.append(f"{flag} {value}")
     return "`" + " ".join(parts) + "`"
 
 

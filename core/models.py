@@ -38,7 +38,7 @@ class ModelSpec:
     title: str
     description: str
     architecture: str  # "cnn", "vgg16", "resnet50v2" or "ensemble" (no network of its own)
-    augment: bool = False
+    augmentation: tuple = ()  # names among AUGMENTATIONS, applied in this order while training
     class_weighted: bool = False
     class_weights_from_epoch: int = 0  # deferred re-weighting: unweighted epochs before the weights switch on
     default_weights: str = "none"  # "none", "imagenet" or a file path
@@ -55,6 +55,10 @@ class ModelSpec:
     head_epochs: int = 5  # transfer models with pretrained weights: frozen-base epochs first
     finetune_from: str | None = None  # first base layer unfrozen when fine-tuning
     weights_file: str | None = None  # keras.applications' name for the ImageNet "notop" file
+
+    @property
+    def augment(self) -> bool:
+        return bool(self.augmentation)
 
     @property
     def is_ensemble(self) -> bool:
@@ -76,7 +80,7 @@ REGISTRY: dict[str, ModelSpec] = {
             "Custom CNN + augmentation",
             "The same CNN trained on mirrored faces shifted by up to 10 %.",
             "cnn",
-            augment=True,
+            augmentation=("flip", "shift"),
             epochs=36,
         ),
         ModelSpec(
@@ -86,7 +90,7 @@ REGISTRY: dict[str, ModelSpec] = {
             "weights the base is frozen first, then its top two blocks fine-tuned; from random init all of "
             "it trains.",
             "vgg16",
-            augment=True,
+            augmentation=("flip", "shift"),
             epochs=16,
             learning_rate=1e-4,
             finetune_from="block4_conv1",
@@ -99,7 +103,7 @@ REGISTRY: dict[str, ModelSpec] = {
             "unweighted, then with balanced class weights for the rare classes (disgust is 1.5 % of the "
             "data) over its last four epochs (deferred re-weighting).",
             "resnet50v2",
-            augment=True,
+            augmentation=("flip", "shift"),
             class_weighted=True,
             class_weights_from_epoch=16,
             epochs=20,
@@ -135,24 +139,35 @@ def weights_label(weights: str) -> str:
     return f"file {Path(weights).name}"
 
 
-def _augmentation(keras):
-    """Mirror and small shifts: label-preserving, and (measured on validation) the recipe that let the
-    CNN fit; rotation, zoom and contrast/brightness jitter on top made it underfit (README)."""
-    return [
-        keras.layers.RandomFlip("horizontal", name="aug_flip"),
-        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", name="aug_shift"),
-    ]
+# A recipe's augmentation, by name: built-in Keras layers, so saved models load without this module. Mirror and
+# small shifts are what let the CNN fit (measured on validation); rotation, zoom and contrast/brightness jitter
+# on top made it underfit in 36 epochs (docs/experiments.md). "zoom" (the frame's scale +-15 %) is what a face
+# cropped from a photo differs by most (docs/experiments.md, faces in photos); "erase" blanks a random patch.
+AUGMENTATIONS = ("flip", "shift", "zoom", "erase")
 
 
-def describe_augmentation(spec: ModelSpec) -> list[str]:
-    """The augmentation layers a model trains with and their settings, e.g. 'RandomFlip(mode=horizontal)'."""
+def augmentation_layers(keras, names) -> list:
+    """The layers for a recipe's augmentation names, in the order given."""
+    unknown = [n for n in names if n not in AUGMENTATIONS]
+    if unknown:
+        raise ValueError(f"Unknown augmentation {', '.join(unknown)}: use {', '.join(AUGMENTATIONS)}.")
+    make = {
+        "flip": lambda: keras.layers.RandomFlip("horizontal", name="aug_flip"),
+        "shift": lambda: keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", name="aug_shift"),
+        "zoom": lambda: keras.layers.RandomZoom((-0.15, 0.15), fill_mode="nearest", name="aug_zoom"),
+        "erase": lambda: keras.layers.RandomErasing(factor=(0.5, 0.5), scale=(0.02, 0.2), value_range=(0, 255),
+                                                    name="aug_erase"),
+    }
+    return [make[name]() for name in names]
+
+
+def describe_augmentation(names) -> list[str]:
+    """The augmentation layers and their settings, e.g. 'RandomFlip(mode=horizontal)'."""
     import keras
 
-    if not spec.augment:
-        return []
-    shown = ("mode", "height_factor", "width_factor", "factor", "value_range")
+    shown = ("mode", "height_factor", "width_factor", "factor", "scale", "value_range")
     described = []
-    for layer in _augmentation(keras):
+    for layer in augmentation_layers(keras, names):
         config = layer.get_config()
         described.append(f"{type(layer).__name__}(" + ", ".join(f"{k}={config[k]}" for k in shown if k in config) + ")")
     return described
@@ -211,26 +226,24 @@ def _preprocess_for(keras, architecture: str):
     return keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="imagenet_norm")  # to [-1, 1]
 
 
-def build_model(name: str, weights: str = "none", augment: bool | None = None):
+def build_model(name: str, weights: str = "none", augmentation: tuple | None = None):
     """Build a registered model (uncompiled) under the current Keras dtype policy.
 
     Args:
         name: a key of ``REGISTRY``.
         weights: "none" (random init), "imagenet" (Keras cache or download) or a weights file path,
             for the transfer models' base.
-        augment: include the augmentation layers (default: the spec's); inference copies leave them out.
+        augmentation: names among AUGMENTATIONS (default: the spec's); inference copies pass ().
     """
     import keras
 
     spec = get_spec(name)
     if name not in TRAINED_MODELS:
         raise UnknownModel(f"'{name}' has no network of its own: build it with `python -m core ensemble`.")
-    augment = spec.augment if augment is None else augment
     inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1), name="pixels")
     x = inputs
-    if augment:
-        for layer in _augmentation(keras):
-            x = layer(x)
+    for layer in augmentation_layers(keras, spec.augmentation if augmentation is None else augmentation):
+        x = layer(x)
     if not spec.is_transfer:
         x = _cnn_body(keras, x, spec.widths)
     else:

@@ -68,7 +68,8 @@ PLATEAU_FACTOR = 0.75  # the "plateau" schedule multiplies the rate by this ...
 PLATEAU_PATIENCE = 5  # ... after this many epochs without a better validation accuracy
 # Settings a resumed run must share with the run it resumes; the epoch budget and patience may change.
 RESUME_MUST_MATCH = ("data", "seed", "val_fraction", "batch_size", "learning_rate", "weights", "limit",
-                     "class_weights_from_epoch", "continue_from", "optimizer", "schedule", "restarts")
+                     "class_weights_from_epoch", "continue_from", "optimizer", "schedule", "restarts",
+                     "augmentation")
 SETTINGS_BEFORE_THEY_WERE_RECORDED = {"optimizer": "adamw", "schedule": "cosine", "restarts": []}  # older checkpoints
 
 
@@ -92,6 +93,7 @@ class TrainConfig:
     patience: int | None = None  # epochs without a better val accuracy before stopping (None: STOP_PATIENCE)
     optimizer: str | None = None  # "adamw" or "sgd" (None: the registry's)
     schedule: str | None = None  # "cosine" or "plateau" (None: the registry's)
+    augmentation: list | None = None  # names among AUGMENTATIONS, [] for none (None: the registry's)
     restarts: list | None = None  # planned warm restarts, [epochs, peak rate] each (None: the registry's; none when
     # continuing a finished run, which is itself a restart)
 
@@ -119,6 +121,7 @@ def resolved_config(config: TrainConfig) -> TrainConfig:
         patience=STOP_PATIENCE if config.patience is None else config.patience,
         optimizer=config.optimizer or spec.optimizer,
         schedule=config.schedule or spec.schedule,
+        augmentation=list(spec.augmentation if config.augmentation is None else config.augmentation),
         restarts=[list(run) for run in (config.restarts if config.restarts is not None else
                                         () if config.continue_from else spec.restarts)],
         class_weights_from_epoch=(spec.class_weights_from_epoch if config.class_weights_from_epoch is None
@@ -164,10 +167,11 @@ def plateau_step(rate: float, stalled: int, improved: bool) -> tuple[float, int]
 def settings_differing(saved: dict, config: TrainConfig, continued: bool) -> list[str]:
     """The settings in which ``config`` differs from the run saved in a checkpoint, as 'name: old -> new'."""
     differing = []
+    recorded_later = {**SETTINGS_BEFORE_THEY_WERE_RECORDED, "augmentation": list(get_spec(config.model).augmentation)}
     for key in RESUME_MUST_MATCH:
         if key == "weights" and continued:  # a continued run takes its weights from the finished run's card
             continue
-        old, new = saved.get(key, SETTINGS_BEFORE_THEY_WERE_RECORDED.get(key)), getattr(config, key)
+        old, new = saved.get(key, recorded_later.get(key)), getattr(config, key)
         if key == "data":
             old, new = str(Path(old).resolve()) if old else old, str(Path(new).resolve())
         if old != new:
@@ -186,7 +190,7 @@ def reseed(model, seed: int, epoch: int) -> None:
         state.assign(np.array([(seed * 100_003 + epoch * 1_009 + index) % (2**31 - 1), 0], dtype=state.dtype))
 
 
-def _continue_finished_run(folder: str, name: str, train_images: int):
+def _continue_finished_run(folder: str, name: str, train_images: int, augmentation: tuple):
     """The weights and a TrainState carrying on the finished run in ``folder`` (model.keras, card, history)."""
     folder = Path(folder)
     if has_checkpoint(folder):
@@ -198,7 +202,7 @@ def _continue_finished_run(folder: str, name: str, train_images: int):
     card = finished.card
     if card.get("model") != name:
         raise TrainError(f"{folder} holds '{card.get('model')}', not '{name}'.")
-    model = build_model(name, weights="none")
+    model = build_model(name, weights="none", augmentation=augmentation)
     copy_weights(artifacts.load_model(folder / artifacts.MODEL), model)
     history = finished.history.to_dict("records")
     state = TrainState(epoch=card["epochs_run"], best_val_accuracy=card["best_val_accuracy"],
@@ -314,7 +318,8 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
             if state.continued_from:
                 config = replace(config, weights=state.config["weights"])
         elif config.continue_from:
-            model, state, weights = _continue_finished_run(config.continue_from, spec.name, len(splits.train))
+            model, state, weights = _continue_finished_run(config.continue_from, spec.name, len(splits.train),
+                                                           tuple(config.augmentation))
             config = replace(config, weights=weights)  # the continued run's initial weights, for phases and card
             state.learning_rate, state.config = config.learning_rate, asdict(config)
             state.phase = _phase_for(state.epoch, weights != "none", spec.head_epochs, weights_from)
@@ -326,7 +331,7 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
                 f"(best val accuracy {state.best_val_accuracy:.4f}, epoch {state.best_epoch}).")
         else:
             keras.utils.set_random_seed(config.seed)
-            model = build_model(spec.name, weights=config.weights)
+            model = build_model(spec.name, weights=config.weights, augmentation=tuple(config.augmentation))
             state = TrainState(learning_rate=config.learning_rate, config=asdict(config))
             state.phase = _phase_for(0, config.weights != "none", spec.head_epochs, weights_from)
             set_base_trainable(model, spec, state.phase)

@@ -92,6 +92,8 @@ def test_resume_refuses_other_settings_and_names_them(setup, tmp_path):
         train(config, splits=splits, log=stop_at("epoch 1/2"))
     with pytest.raises(TrainError, match=r"other settings .*seed: 1234 -> 5; batch_size: 16 -> 32"):
         train(replace(config, resume=True, seed=5, batch_size=32), splits=splits, log=quiet)
+    with pytest.raises(TrainError, match=r"other settings .*augmentation: \[\] -> \['flip', 'zoom'\]"):
+        train(replace(config, resume=True, augmentation=["flip", "zoom"]), splits=splits, log=quiet)
     other_data = write_folder(tmp_path / "other")
     with pytest.raises(TrainError, match="data: .*fer -> .*other"):
         train(replace(config, resume=True, data=str(other_data)), splits=splits, log=quiet)

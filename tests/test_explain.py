@@ -35,7 +35,7 @@ def test_gradcam_of_a_saved_model(trained_root, name):
 def test_gradcam_under_mixed_precision(name):
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     try:
-        model = build_model(name, augment=False)
+        model = build_model(name, augmentation=())
         heatmaps, probabilities = GradCam(model)(FACES, class_index=[0, 1, 2])
     finally:
         keras.mixed_precision.set_dtype_policy("float32")

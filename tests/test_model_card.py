@@ -51,3 +51,10 @@ def test_the_runs_of_a_chain_of_continuations_are_read_from_the_learning_rate():
 def test_the_readme_without_its_markers_is_refused(committed):
     with pytest.raises(ValueError, match="lacks the markers"):
         model_card.readme_with_results("# a README\n", committed)
+
+
+def test_the_recorded_command_repeats_the_recipe_augmentation_included():
+    command = {"model": "cnn_aug", "data": "fer", "epochs": 40, "optimizer": "adamw", "augmentation": ["flip", "zoom"]}
+    assert model_card._command_line(command) == (
+        "`python -m core train cnn_aug --data fer --epochs 40 --optimizer adamw --augmentation flip zoom`")
+    assert model_card._command_line({**command, "augmentation": []}).endswith("--augmentation none`")

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from core.models import (
+    AUGMENTATIONS,
     REGISTRY,
     TRAINED_MODELS,
     TRANSFER_ARCHITECTURES,
     WeightsUnavailable,
     build_model,
+    describe_augmentation,
     set_base_trainable,
 )
 
@@ -49,3 +51,20 @@ def test_a_local_weights_file_is_used_and_fine_tuning_unfreezes_the_top(tmp_path
     assert nested.get_layer("block4_conv1").trainable and not nested.get_layer("block3_conv3").trainable
     with pytest.raises(WeightsUnavailable, match="does not exist"):
         build_model("vgg16", weights=str(tmp_path / "nope.h5"))
+
+
+def test_a_recipe_names_its_augmentation_and_gets_those_layers_in_that_order():
+    import keras
+
+    model = build_model("cnn", augmentation=AUGMENTATIONS)
+    assert [layer.name for layer in model.layers[1:5]] == ["aug_flip", "aug_shift", "aug_zoom", "aug_erase"]
+    faces = np.full((4, 48, 48, 1), 128.0, np.float32)
+    keras.utils.set_random_seed(0)
+    augmented = keras.Model(model.input, model.get_layer("aug_erase").output)(faces, training=True)
+    assert augmented.shape == faces.shape and not np.allclose(augmented, faces)  # something was erased
+    plain = build_model("cnn_aug", augmentation=())
+    assert [layer.name for layer in plain.layers if layer.name.startswith("aug")] == []
+    assert REGISTRY["cnn_aug"].augmentation == ("flip", "shift") and not REGISTRY["cnn"].augment
+    assert describe_augmentation(("zoom",)) == ["RandomZoom(height_factor=(-0.15, 0.15), width_factor=None)"]
+    with pytest.raises(ValueError, match="Unknown augmentation blur"):
+        build_model("cnn", augmentation=("blur",))
