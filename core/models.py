@@ -57,10 +57,6 @@ class ModelSpec:
     weights_file: str | None = None  # keras.applications' name for the ImageNet "notop" file
 
     @property
-    def augment(self) -> bool:
-        return bool(self.augmentation)
-
-    @property
     def is_ensemble(self) -> bool:
         """Combined from the trained models' probabilities, with no network of its own."""
         return self.architecture == "ensemble"

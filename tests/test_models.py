@@ -64,7 +64,7 @@ def test_a_recipe_names_its_augmentation_and_gets_those_layers_in_that_order():
     assert augmented.shape == faces.shape and not np.allclose(augmented, faces)  # something was erased
     plain = build_model("cnn_aug", augmentation=())
     assert [layer.name for layer in plain.layers if layer.name.startswith("aug")] == []
-    assert REGISTRY["cnn_aug"].augmentation == ("flip", "shift") and not REGISTRY["cnn"].augment
+    assert REGISTRY["cnn_aug"].augmentation == ("flip", "shift") and REGISTRY["cnn"].augmentation == ()
     assert describe_augmentation(("zoom",)) == ["RandomZoom(height_factor=(-0.15, 0.15), width_factor=None)"]
     with pytest.raises(ValueError, match="Unknown augmentation blur"):
         build_model("cnn", augmentation=("blur",))

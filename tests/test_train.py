@@ -48,7 +48,7 @@ def test_the_card_tells_how_the_model_was_made(trained_root, name):
     assert card["data"]["totals"]["test"] == 21
     assert (card["class_weights"] is not None) == REGISTRY[name].class_weighted
     layers = card["augmentation_layers"]
-    assert bool(layers) == REGISTRY[name].augment and all(layer.startswith("Random") for layer in layers)
+    assert bool(layers) == bool(REGISTRY[name].augmentation) and all(layer.startswith("Random") for layer in layers)
     history = (folder / artifacts.HISTORY).read_text().splitlines()
     assert history[0] == ",".join(artifacts.HISTORY_COLUMNS) and len(history) == 2
     assert not (folder / "checkpoint").exists()  # a finished run leaves no checkpoint behind
