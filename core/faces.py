@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.classes import IMAGE_SIZE
+from core.images import to_gray48
 
 MAX_SIDE = 1280  # larger photos are scaled down, not refused
 MAX_PIXELS = 40_000_000  # larger images are refused from their header, before decoding (JPEG: after draft)
@@ -239,22 +240,12 @@ def crop_square(gray: np.ndarray, centre_x: float, centre_y: float, side: float)
     left, top = int(round(centre_x - side / 2)), int(round(centre_y - side / 2))
     padded = cv2.copyMakeBorder(gray, side, side, side, side, cv2.BORDER_REPLICATE)  # faces at the edge
     crop = padded[top + side : top + 2 * side, left + side : left + 2 * side]
-    return square48(crop)
+    return to_gray48(crop)[0]
 
 
 def crop_face(gray: np.ndarray, box: tuple, detector: str) -> np.ndarray:
     """The face as FER-2013 frames its faces (calibrated per detector), 48x48 grayscale."""
     return crop_square(gray, *frame_of(box, detector))
-
-
-def square48(gray: np.ndarray) -> np.ndarray:
-    """A grayscale image, centre-cropped to a square, resized to 48x48 (area when shrinking)."""
-    height, width = gray.shape
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    square = gray[top : top + side, left : left + side]
-    shrink = side > IMAGE_SIZE
-    return cv2.resize(square, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
 def is_face_crop(rgb: np.ndarray) -> bool:
@@ -265,7 +256,7 @@ def is_face_crop(rgb: np.ndarray) -> bool:
 
 def whole_image(rgb: np.ndarray, found_by: str = "whole image") -> Face:
     """The whole image, centre-cropped to a square, as a face (a face crop, or when the user asks)."""
-    return Face(box=None, pixels=square48(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)), found_by=found_by)
+    return Face(box=None, pixels=to_gray48(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))[0], found_by=found_by)
 
 
 def find_faces(rgb: np.ndarray, detector: str = "mtcnn") -> list[Face]:
