@@ -200,10 +200,10 @@ def search(rgb: np.ndarray, detector: str = "mtcnn") -> tuple[list[tuple[tuple, 
     passes = [("", lambda: small, scale), ("equalised", lambda: _equalised(small), scale)]
     if scale < 1:
         passes.append(("full size", lambda: rgb, 1.0))
-    floor = MTCNN_CONFIRMED_CONFIDENCE if detector == "mtcnn" else MTCNN_MIN_CONFIDENCE
-    unsure = []
+    unsure = []  # MTCNN's boxes under MTCNN_MIN_CONFIDENCE (Haar's have no score: all sure)
     for name, image, factor in passes:  # each image made only when the passes before it found nothing
-        boxes = [(tuple(int(round(v / factor)) for v in box), score) for box, score in detect(image(), detector, floor)]
+        found = detect(image(), detector, floor=MTCNN_CONFIRMED_CONFIDENCE)
+        boxes = [(tuple(int(round(v / factor)) for v in box), score) for box, score in found]
         sure = [(box, score) for box, score in boxes if score is None or score >= MTCNN_MIN_CONFIDENCE]
         if sure:
             return sure, name
