@@ -171,9 +171,14 @@ def cmd_all(args) -> None:
 
 
 def cmd_benchmark(args) -> None:
-    from core.benchmark import run_benchmark
+    from core.benchmark import run_benchmark, run_epoch_breakdown
 
-    run_benchmark(models=args.models, out=Path(args.out), train_steps=args.train_steps, batch_size=args.batch_size)
+    if args.epoch:
+        run_epoch_breakdown(models=args.models, out=Path(args.out), batch_sizes=args.batch_sizes or (64, 256),
+                            rounds=args.rounds)
+    else:
+        run_benchmark(models=args.models, out=Path(args.out), train_steps=args.train_steps,
+                      batch_size=(args.batch_sizes or [64])[0])
 
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
@@ -317,9 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("benchmark", help="training images/s and inference latency, float32 and mixed_bfloat16")
     bench.add_argument("--models", nargs="+", default=list(TRAINED_MODELS), help="models to measure")
-    bench.add_argument("--out", default="artifacts", help="writes OUT/benchmark.json")
+    bench.add_argument("--out", default="artifacts",
+                       help="writes OUT/benchmark.json (OUT/epoch_time.json with --epoch)")
     bench.add_argument("--train-steps", type=int, default=6, help="timed training steps per model and precision")
-    bench.add_argument("--batch-size", type=int, default=64)
+    bench.add_argument("--batch-sizes", type=int, nargs="+", metavar="N",
+                       help="batch size (default 64); with --epoch, those to compare (default 64 256)")
+    bench.add_argument("--epoch", action="store_true", help="where an epoch's time goes: network, augmentation, "
+                       "input pipeline and callbacks, validation, checkpoint; each precision and batch size")
+    bench.add_argument("--rounds", type=int, default=3, help="with --epoch: rounds over the settings, alternately")
     bench.set_defaults(run=cmd_benchmark)
 
     predict = commands.add_parser(

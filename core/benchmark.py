@@ -1,15 +1,26 @@
-"""Speed, measured in one run: training images/second and inference latency per model and precision.
+"""Speed, measured in one run: training images/second and inference latency per model and precision, and
+where an epoch's time goes.
 
     python -m core benchmark            # writes artifacts/benchmark.json, prints a table
+    python -m core benchmark --epoch    # writes artifacts/epoch_time.json: an epoch's time, part by part
 
 Training speed is the median over timed steps on random pixels (after warm-up steps);
 inference latency is the median over repeated calls of the exported float32-style inference model
 (no augmentation layers), at batch 1 and batch 256.
+
+The epoch breakdown times, on random pixels, the parts of one epoch of ``core.train`` for each precision and
+batch size, the settings measured alternately round after round so that they share the machine's moods:
+the training step without augmentation (the network's compute), the step with the recipe's augmentation
+layers, ``model.fit`` on a sample with the run's callbacks (adding the input pipeline, shuffling and
+callbacks), validation (``model.evaluate``) and the checkpoint written after each epoch. Per-image times
+are scaled to an epoch of FER-2013's training and validation splits.
 """
 
 from __future__ import annotations
 
+import io
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +29,8 @@ import numpy as np
 from core import artifacts
 from core.classes import IMAGE_SIZE, NUM_CLASSES
 from core.machine import library_versions, machine_description
-from core.models import build_model, compile_model
+from core.models import build_model, compile_model, get_spec
+from core.progress import make_progress_bar
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 WARMUP_STEPS = 2
@@ -80,3 +92,109 @@ def run_benchmark(models, out: Path, train_steps: int = 6, batch_size: int = 64,
     artifacts.write_json(out / artifacts.BENCHMARK, result)
     log(f"mixed_bfloat16 / float32 training speed: {speedups}; written to {out / artifacts.BENCHMARK}")
     return result
+
+
+EPOCH_TIME = "epoch_time.json"
+EPOCH_TRAIN_IMAGES, EPOCH_VAL_IMAGES = 25_837, 2_872  # FER-2013's training pool less a tenth for validation
+EPOCH_PARTS = ("network", "augmentation", "input_and_callbacks", "validation", "checkpoint")
+
+
+class _EpochSetup:
+    """One model at one precision and batch size: the recipe's training model, the same network without
+    augmentation, and random pixels to time them on."""
+
+    def __init__(self, name: str, precision: str, batch_size: int, sample: int, rng, folder: Path):
+        import keras
+
+        keras.mixed_precision.set_dtype_policy(precision)
+        self.name, self.precision, self.batch_size, self.folder = name, precision, batch_size, folder
+        self.trained = build_model(name, weights="none")
+        self.bare = build_model(name, weights="none", augmentation=())
+        for model in (self.trained, self.bare):
+            compile_model(model, 1e-4, 0.1)
+        self.x = rng.integers(0, 256, (sample, IMAGE_SIZE, IMAGE_SIZE, 1)).astype(np.uint8)
+        self.y = np.eye(NUM_CLASSES, dtype=np.float32)[rng.integers(0, NUM_CLASSES, sample)]
+        self.callbacks = [make_progress_bar(0, 1, sample // batch_size, [], stream=io.StringIO()),
+                          keras.callbacks.TensorBoard(log_dir=str(folder / "tensorboard"), write_graph=False)]
+        keras.mixed_precision.set_dtype_policy("float32")
+
+    def _fit(self) -> None:
+        self.trained.fit(self.x, self.y, batch_size=self.batch_size, epochs=1, shuffle=True, verbose=0,
+                         callbacks=self.callbacks)
+
+    def _save_checkpoint(self) -> None:  # as core.checkpoint does after each epoch, and the best epoch's weights
+        artifacts.save_keras_model(self.trained, self.folder / "last.keras")
+        artifacts.save_keras_weights(self.trained, self.folder / "best.weights.h5")
+
+    def warm_up(self) -> None:
+        batch = (self.x[: self.batch_size], self.y[: self.batch_size])
+        for _ in range(WARMUP_STEPS):
+            self.trained.train_on_batch(*batch), self.bare.train_on_batch(*batch)
+        self._fit()
+        self.trained.evaluate(self.x, self.y, batch_size=self.batch_size, verbose=0)
+
+    def measure(self, steps: int) -> dict:
+        """Seconds per image of each part but the checkpoint, which is seconds per epoch."""
+        batch = (self.x[: self.batch_size], self.y[: self.batch_size])
+        network = _median_seconds(lambda: self.bare.train_on_batch(*batch), steps) / self.batch_size
+        augmented = _median_seconds(lambda: self.trained.train_on_batch(*batch), steps) / self.batch_size
+        fit = _median_seconds(self._fit, 1) / len(self.x)
+        validation = _median_seconds(lambda: self.trained.evaluate(self.x, self.y, batch_size=self.batch_size,
+                                                                   verbose=0), 1) / len(self.x)
+        checkpoint = _median_seconds(self._save_checkpoint, 1)
+        return {"network": network, "augmentation": augmented - network, "input_and_callbacks": fit - augmented,
+                "validation": validation, "checkpoint": checkpoint}
+
+
+def _epoch_row(setup: _EpochSetup, rounds: list[dict]) -> dict:
+    per = {part: statistics.median(r[part] for r in rounds) for part in EPOCH_PARTS}
+    seconds = {part: per[part] * EPOCH_TRAIN_IMAGES for part in EPOCH_PARTS[:3]}
+    seconds["validation"] = per["validation"] * EPOCH_VAL_IMAGES
+    seconds["checkpoint"] = per["checkpoint"]
+    training = sum(seconds[part] for part in EPOCH_PARTS[:3])
+    return {"model": setup.name, "precision": setup.precision, "batch_size": setup.batch_size,
+            "epoch_seconds": round(sum(seconds.values()), 1),
+            "seconds": {part: round(value, 2) for part, value in seconds.items()},
+            "train_images_per_second": round(EPOCH_TRAIN_IMAGES / training, 1),
+            "network_images_per_second": round(1 / per["network"], 1)}
+
+
+def run_epoch_breakdown(models, out: Path, precisions=PRECISIONS, batch_sizes=(64, 256), rounds: int = 3,
+                        sample: int = 2048, steps: int = 6, log=print) -> dict:
+    """Where an epoch's time goes, per model, precision and batch size; writes OUT/epoch_time.json."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in models:
+            get_spec(name)
+            setups = [_EpochSetup(name, p, b, sample, rng, Path(scratch) / f"{name}-{p}-{b}")
+                      for p in precisions for b in batch_sizes]
+            for setup in setups:
+                setup.warm_up()
+            measured = [[] for _ in setups]
+            for _ in range(rounds):  # alternately, so that every setting meets the same moods of the machine
+                for setup, results in zip(setups, measured):
+                    results.append(setup.measure(steps))
+            rows += [_epoch_row(setup, results) for setup, results in zip(setups, measured)]
+            keras.backend.clear_session()
+    result = {"train_images": EPOCH_TRAIN_IMAGES, "val_images": EPOCH_VAL_IMAGES, "rounds": rounds, "sample": sample,
+              "results": rows, "versions": library_versions(), "machine": machine_description(),
+              "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    artifacts.write_json(out / EPOCH_TIME, result)
+    for line in epoch_table(result):
+        log(line)
+    log(f"written to {out / EPOCH_TIME}")
+    return result
+
+
+def epoch_table(result: dict) -> list[str]:
+    """The breakdown as a Markdown table: seconds per epoch by part, and training img/s."""
+    header = ["model", "precision", "batch", *(p.replace("_", " ") for p in EPOCH_PARTS), "epoch s", "training img/s"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * 3 + " ---: |" * (len(header) - 3)]
+    for row in result["results"]:
+        cells = [row["model"], row["precision"], row["batch_size"], *(f"{row['seconds'][p]:.1f}" for p in EPOCH_PARTS),
+                 f"{row['epoch_seconds']:.0f}", row["train_images_per_second"]]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return lines

@@ -225,6 +225,7 @@ def leaderboard_markdown(models: dict[str, ModelArtifacts]) -> str:
 
 def results_markdown(models: dict[str, ModelArtifacts], root: Path) -> str:
     """artifacts/RESULTS.md: the leaderboard, and the speed and photo benchmarks where their files exist."""
+    from core.benchmark import EPOCH_TIME
     from core.photo_benchmark import summary_markdown as photo_summary
 
     lines = ["# Results", "",
@@ -236,6 +237,9 @@ def results_markdown(models: dict[str, ModelArtifacts], root: Path) -> str:
     speed = root / artifacts.BENCHMARK
     if speed.is_file():
         lines += _speed_section(artifacts.read_json(speed))
+    epoch = root / EPOCH_TIME
+    if epoch.is_file():
+        lines += _epoch_section(artifacts.read_json(epoch))
     photos = root / "photo_benchmark.json"
     if photos.is_file():
         lines += ["## Faces in photos (`python -m core photo-benchmark`)", "",
@@ -264,6 +268,20 @@ def _dashboard_section(result: dict) -> list[str]:
             f"- Page switches: {min(switches):.0f}–{max(switches):.0f} ms.", "",
             "The Try-it page's own path (`Predictor.predict_photo`), every model with its test-time augmentation:", "",
             *_table(["detector", "median ms: read / detect / models / total"], rows), ""]
+
+
+def _epoch_section(result: dict) -> list[str]:
+    from core.benchmark import epoch_table
+
+    machine = result.get("machine", {})
+    return ["## Where an epoch's time goes (`python -m core benchmark --epoch`)", "",
+            f"Measured {str(result.get('measured_at', ''))[:10]} on {machine.get('cpu', 'this machine')} "
+            f"({machine.get('cores_used') or machine.get('cores')} cores): seconds per epoch of "
+            f"{result['train_images']:,} training and {result['val_images']:,} validation images, each part the "
+            f"median of {result['rounds']} rounds over the settings in turn, on random pixels. Augmentation and "
+            "input are differences between timings (the step with and without augmentation layers, `model.fit` and "
+            "the step), so a part within the noise can come out below zero.", "",
+            *epoch_table(result), ""]
 
 
 def _speed_section(benchmark: dict) -> list[str]:
