@@ -4,6 +4,7 @@ strategy, and the description of machine and libraries that a model card records
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 from pathlib import Path
@@ -62,6 +63,19 @@ def distribution_scope():
         return tf.distribute.get_strategy().scope(), 1
     strategy = tf.distribute.MirroredStrategy([d.name for d in devices])
     return strategy.scope(), strategy.num_replicas_in_sync
+
+
+def cluster_tasks() -> int:
+    """How many machines (tasks) the TF_CONFIG environment variable names; 0 without it. ValueError when it is not
+    the JSON TensorFlow reads."""
+    text = os.environ.get("TF_CONFIG", "").strip()
+    if not text:
+        return 0
+    try:
+        cluster = json.loads(text).get("cluster", {})
+        return sum(len(tasks) for tasks in cluster.values())
+    except (ValueError, AttributeError, TypeError) as error:
+        raise ValueError(f"TF_CONFIG is not a JSON cluster description ({error}).") from error
 
 
 def machine_description() -> dict:

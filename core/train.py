@@ -46,7 +46,7 @@ from core.checkpoint import (
 from core.classes import NUM_CLASSES
 from core.data import Split, Splits, class_weights, detect_form, load_dataset, make_splits
 from core.export import export_and_evaluate
-from core.machine import PRECISIONS, choose_precision, distribution_scope
+from core.machine import PRECISIONS, choose_precision, cluster_tasks, distribution_scope
 from core.models import (
     OPTIMIZERS,
     SCHEDULES,
@@ -238,6 +238,15 @@ def _check_request(config: TrainConfig) -> None:
         raise TrainError("Planned warm restarts follow the cosine schedule; the plateau schedule has none.")
     if config.precision not in PRECISIONS:
         raise TrainError(f"Unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
+    try:
+        machines = cluster_tasks()
+    except ValueError as error:
+        raise TrainError(f"{error} Unset it to train on this machine.") from error
+    if machines > 1:
+        raise TrainError(f"TF_CONFIG names a cluster of {machines} machines, but Keras 3's model.fit does not train "
+                         "under MultiWorkerMirroredStrategy (keras-team/keras#20585; python docs/studies/"
+                         "multi_worker.py tries it). Unset TF_CONFIG and train on one machine: several GPUs there "
+                         "train together through MirroredStrategy.")
 
 
 def _prepare_folder(config: TrainConfig, model_dir: Path, log) -> str:

@@ -51,3 +51,22 @@ def test_training_runs_data_parallel_over_two_devices(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 replica(s)" in result.stdout and "epochs run 2" in result.stdout
     assert (tmp_path / "out" / "cnn_aug" / "model.keras").is_file()
+
+
+@pytest.mark.parametrize("tf_config, expected", [
+    ('{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 0}}', "a cluster of 2 machines"),
+    ("{not json", "TF_CONFIG is not a JSON cluster description"),
+])
+def test_a_tf_config_cluster_is_refused_before_anything_is_written(tmp_path, monkeypatch, capsys, tf_config, expected):
+    """Keras 3's fit does not run under MultiWorkerMirroredStrategy: training each machine alone would be worse."""
+    from core.__main__ import main
+    from tests.conftest import write_folder
+
+    data = write_folder(tmp_path / "fer")
+    monkeypatch.setenv("TF_CONFIG", tf_config)
+    assert main(["train", "cnn", "--data", str(data), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 0}}')
+    assert machine.cluster_tasks() == 1  # one machine: trains as usual
