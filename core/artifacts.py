@@ -177,7 +177,7 @@ def read_model_artifacts(folder) -> ModelArtifacts:
     metrics = read_json(folder / METRICS)
     card = read_json(folder / CARD)
     predictions = read_npz(folder / PREDICTIONS)
-    ensemble = read_json(folder / ENSEMBLE) if is_ensemble(folder) else None
+    ensemble = read_ensemble(folder) if is_ensemble(folder) else None
     try:
         history = None if ensemble else pd.read_csv(folder / HISTORY)
     except (OSError, ValueError) as error:
@@ -186,10 +186,6 @@ def read_model_artifacts(folder) -> ModelArtifacts:
         schema.check(card, schema.CARD, CARD)
         schema.check(metrics, schema.METRICS, METRICS)
         schema.check_predictions(predictions, metrics["n_test"])
-        if ensemble is not None:
-            schema.check(ensemble, schema.ENSEMBLE, ENSEMBLE)
-            if not any(ensemble["members"].values()):
-                raise schema.SchemaError(f"{ENSEMBLE} gives every member weight zero")
         if history is not None:
             schema.check_history(history, HISTORY_COLUMNS)
     except schema.SchemaError as error:
@@ -198,6 +194,19 @@ def read_model_artifacts(folder) -> ModelArtifacts:
     if card.get("model", folder.name) != folder.name:  # a copy under another name: tell it from the original
         title = f"{title} ({folder.name})"
     return ModelArtifacts(folder.name, title, metrics, card, history, predictions, ensemble)
+
+
+def read_ensemble(folder) -> dict:
+    """An ensemble's ensemble.json, checked: its members and their weights, not all zero."""
+    path = Path(folder) / ENSEMBLE
+    ensemble = read_json(path)
+    try:
+        schema.check(ensemble, schema.ENSEMBLE, ENSEMBLE)
+    except schema.SchemaError as error:
+        raise ArtifactError(str(error)) from error
+    if not any(ensemble["members"].values()):
+        raise ArtifactError(f"{path} gives every member weight zero")
+    return ensemble
 
 
 def read_shared(path) -> dict:

@@ -113,7 +113,8 @@ class Predictor:
         needed = {n: f for n, f in folders.items() if n not in ensembles}
         for name, folder in ensembles.items():
             try:
-                self.weights[name] = self._read_ensemble(folder)
+                members = artifacts.read_ensemble(folder)["members"]
+                self.weights[name] = {member: float(weight) for member, weight in members.items() if weight}
             except artifacts.ArtifactError as error:
                 self.broken[name] = str(error)
                 continue
@@ -132,16 +133,6 @@ class Predictor:
                 del self.weights[name]
         self.names = [n for n in folders if n in self.networks or n in self.weights]
         self.warm(warm_detector)
-
-    @staticmethod
-    def _read_ensemble(folder: Path) -> dict[str, float]:
-        members = artifacts.read_json(folder / artifacts.ENSEMBLE).get("members")
-        if not isinstance(members, dict) or not members:
-            raise artifacts.ArtifactError(f"{folder / artifacts.ENSEMBLE} names no members.")
-        weights = {str(m): float(w) for m, w in members.items() if w}
-        if not weights:
-            raise artifacts.ArtifactError(f"{folder / artifacts.ENSEMBLE} gives every member weight zero.")
-        return weights
 
     def warm(self, detector: bool = True) -> None:
         """The first call of a model or detector builds its graph (seconds for ResNet50V2): pay it at load.
