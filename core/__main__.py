@@ -18,7 +18,7 @@ from core.inference import TTA_MODES, EnsembleError
 from core.machine import PRECISIONS
 from core.models import AUGMENTATIONS, OPTIMIZERS, SCHEDULES, TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.photo_benchmark import BENCHMARK_PHOTOS, FRAMING_PHOTOS
-from core.train import STOP_PATIENCE, TrainConfig
+from core.train import TrainConfig
 
 USER_ERRORS = (DataError, TrainError, WeightsUnavailable, ArtifactError, UnknownModel, EnsembleError)
 
@@ -54,8 +54,8 @@ def _add_train_args(parser):
         "--patience",
         type=int,
         metavar="EPOCHS",
-        help=f"stop after this many epochs without a better validation accuracy (default {STOP_PATIENCE}); a long "
-        "warm restart, whose high rate costs accuracy at first, needs more",
+        help="stop after this many epochs without a better validation accuracy (default: the registry's, 8 unless "
+        "a recipe says otherwise); a long warm restart, whose high rate costs accuracy at first, needs more",
     )
 
 

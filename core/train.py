@@ -62,7 +62,6 @@ from core.progress import make_progress_bar
 
 WARMUP_EPOCHS = 2
 FINAL_LR_FRACTION = 0.01  # the cosine ends at this fraction of the peak rate
-STOP_PATIENCE = 8  # epochs without a better val accuracy before training stops
 FINETUNE_LR_FACTOR = 0.1  # fine-tuning a pretrained base runs at a tenth of the head's rate
 PLATEAU_FACTOR = 0.75  # the "plateau" schedule multiplies the rate by this ...
 PLATEAU_PATIENCE = 5  # ... after this many epochs without a better validation accuracy
@@ -90,7 +89,7 @@ class TrainConfig:
     limit: int | None = None  # train on the first N training images only (smoke tests)
     class_weights_from_epoch: int | None = None  # class-weighted models: epochs before the weights switch on
     continue_from: str | None = None  # a finished model folder to train on from; epochs then counts the extra ones
-    patience: int | None = None  # epochs without a better val accuracy before stopping (None: STOP_PATIENCE)
+    patience: int | None = None  # epochs without a better val accuracy before stopping (None: the registry's)
     optimizer: str | None = None  # "adamw" or "sgd" (None: the registry's)
     schedule: str | None = None  # "cosine" or "plateau" (None: the registry's)
     augmentation: list | None = None  # names among AUGMENTATIONS, [] for none (None: the registry's)
@@ -118,7 +117,7 @@ def resolved_config(config: TrainConfig) -> TrainConfig:
         batch_size=config.batch_size or spec.batch_size,
         learning_rate=config.learning_rate or spec.learning_rate,
         weights=config.weights or spec.default_weights,
-        patience=STOP_PATIENCE if config.patience is None else config.patience,
+        patience=spec.patience if config.patience is None else config.patience,
         optimizer=config.optimizer or spec.optimizer,
         schedule=config.schedule or spec.schedule,
         augmentation=list(spec.augmentation if config.augmentation is None else config.augmentation),
