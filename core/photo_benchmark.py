@@ -34,7 +34,7 @@ def _sample(split: Split, count: int, seed: int) -> np.ndarray:
     return rng.choice(len(split), min(count, len(split)), replace=False)
 
 
-def _matching_box(boxes, frame) -> tuple | None:
+def matching_box(boxes, frame) -> tuple | None:
     """The largest box whose centre lies inside the face's frame (x, y, side), or None."""
     x, y, side = frame
     for box, _ in boxes:
@@ -54,7 +54,7 @@ def calibrate_framing(train: Split, count: int = FRAMING_PHOTOS, seed: int = 0, 
     for detector in DETECTORS:
         ratios = []
         for jpeg, frame in photos:
-            box = _matching_box(search(read_photo(jpeg).rgb, detector)[0], frame)
+            box = matching_box(search(read_photo(jpeg).rgb, detector)[0], frame)
             if box is None:
                 continue
             x, y, side = frame
@@ -111,7 +111,7 @@ def run_photo_benchmark(predictor, test: Split, count: int = BENCHMARK_PHOTOS, s
             photo = predictor.predict_photo(jpeg, detector)
             for key in timings:
                 timings[key].append(photo.timing_ms[key])
-            match = next((r for r in photo.faces if r.face.box and _matching_box([(r.face.box, None)], frame)), None)
+            match = next((r for r in photo.faces if r.face.box and matching_box([(r.face.box, None)], frame)), None)
             if match is not None:
                 found.append(k)
                 for name in predictor.names:

@@ -21,7 +21,7 @@ import numpy as np
 
 from core import faces
 from core.data import load_dataset, make_splits
-from core.photo_benchmark import _matching_box
+from core.photo_benchmark import matching_box
 from core.photo_set import compose_photo
 from core.predictor import Predictor
 
@@ -41,7 +41,7 @@ found, passes, crops = [], Counter(), []
 for k, (jpeg, frame) in enumerate(photos):
     rgb = faces.read_photo(jpeg).rgb
     boxes, how = faces.search(rgb, "mtcnn")
-    box = _matching_box(boxes, frame)
+    box = matching_box(boxes, frame)
     if box is not None:
         found.append(k)
         passes[how or "first pass"] += 1
@@ -55,7 +55,7 @@ for i in index[:60]:
     placed = []
     for _ in range(5):
         jpeg, (x, y, side) = compose_photo(val.x[i, :, :, 0], rng)
-        box = _matching_box(faces.search(faces.read_photo(jpeg).rgb, "mtcnn")[0], (x, y, side))
+        box = matching_box(faces.search(faces.read_photo(jpeg).rgb, "mtcnn")[0], (x, y, side))
         if box is not None:
             size = np.sqrt(box[2] * box[3])
             placed.append((np.log(side / size), (x + side / 2 - box[0] - box[2] / 2) / size,
