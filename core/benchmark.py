@@ -29,7 +29,7 @@ import numpy as np
 from core import artifacts
 from core.classes import IMAGE_SIZE, NUM_CLASSES
 from core.machine import library_versions, machine_description
-from core.models import build_model, compile_model, get_spec
+from core.models import build_model, compile_model
 from core.progress import make_progress_bar
 
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -168,7 +168,6 @@ def run_epoch_breakdown(models, out: Path, precisions=PRECISIONS, batch_sizes=(6
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for name in models:
-            get_spec(name)
             setups = [_EpochSetup(name, p, b, sample, rng, Path(scratch) / f"{name}-{p}-{b}")
                       for p in precisions for b in batch_sizes]
             for setup in setups:
