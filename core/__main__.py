@@ -175,7 +175,7 @@ def cmd_benchmark(args) -> None:
 
     if args.epoch:
         run_epoch_breakdown(models=args.models, out=Path(args.out), batch_sizes=args.batch_sizes or (64, 256),
-                            rounds=args.rounds)
+                            rounds=args.rounds, steps=args.train_steps)
     else:
         run_benchmark(models=args.models, out=Path(args.out), train_steps=args.train_steps,
                       batch_size=(args.batch_sizes or [64])[0])
@@ -324,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--models", nargs="+", default=list(TRAINED_MODELS), help="models to measure")
     bench.add_argument("--out", default="artifacts",
                        help="writes OUT/benchmark.json (OUT/epoch_time.json with --epoch)")
-    bench.add_argument("--train-steps", type=int, default=6, help="timed training steps per model and precision")
+    bench.add_argument("--train-steps", type=int, default=6, help="timed training steps per model and setting")
     bench.add_argument("--batch-sizes", type=int, nargs="+", metavar="N",
                        help="batch size (default 64); with --epoch, those to compare (default 64 256)")
     bench.add_argument("--epoch", action="store_true", help="where an epoch's time goes: network, augmentation, "
