@@ -8,7 +8,9 @@ Places validation faces into synthetic photos (``core.photo_set``) and prints, f
    against different faces (FER-2013's framing varying from face to face);
 3. each model's agreement with the originals when cropped by the detector's calibrated frame, by the true
    frame, and by the true frame scaled or shifted (how much a framing error costs), and with a
-   three-scale average on both sides (the originals and the photo crops).
+   three-scale average on both sides (the originals and the photo crops);
+4. how the page's answer agrees where the page lists doubts about it (``core.predictor.doubts``: a low top
+   probability or models that disagree) and where it lists none.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from core import faces
 from core.data import load_dataset, make_splits
 from core.photo_benchmark import matching_box
 from core.photo_set import compose_photo
-from core.predictor import Predictor
+from core.predictor import Predictor, doubts
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--data", required=True)
@@ -104,3 +106,10 @@ print("   three-scale average on both sides:",
 print("   accuracy of the originals, own TTA / three scales:",
       ", ".join(f"{n} {np.mean(originals[n].argmax(1) == labels):.3f} / {np.mean(averaged[n].argmax(1) == labels):.3f}"
                 for n in originals))
+
+page = predictor.predict_faces(np.stack([faces.crop_face(g, b, "mtcnn") for g, b, _ in crops]))
+headline = predictor.headline(predictor.names)
+doubted = np.array([bool(doubts({n: p[i] for n, p in page.items()}, headline)) for i in range(len(crops))])
+agrees = page[headline].argmax(1) == originals[headline].argmax(1)
+print(f"4. the page's answer ({headline}) lists doubts for {doubted.sum()} of {len(crops)} faces: agreement "
+      f"{agrees[~doubted].mean():.3f} without doubts, {agrees[doubted].mean():.3f} with them")
