@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from core import artifacts
+from core.checkpoint import BEST_WEIGHTS, TrainState, save_checkpoint
 from core.classes import IMAGE_SIZE, NUM_CLASSES
 from core.machine import library_versions, machine_description
 from core.models import build_model, compile_model
@@ -122,9 +123,9 @@ class _EpochSetup:
         self.trained.fit(self.x, self.y, batch_size=self.batch_size, epochs=1, shuffle=True, verbose=0,
                          callbacks=self.callbacks)
 
-    def _save_checkpoint(self) -> None:  # as core.checkpoint does after each epoch, and the best epoch's weights
-        artifacts.save_keras_model(self.trained, self.folder / "last.keras")
-        artifacts.save_keras_weights(self.trained, self.folder / "best.weights.h5")
+    def _save_checkpoint(self) -> None:  # what core.train writes after an epoch: the checkpoint, the best weights
+        save_checkpoint(self.trained, TrainState(), self.folder)
+        artifacts.save_keras_weights(self.trained, self.folder / BEST_WEIGHTS)
 
     def warm_up(self) -> None:
         batch = (self.x[: self.batch_size], self.y[: self.batch_size])
