@@ -8,7 +8,8 @@ Two detectors: MTCNN (the ``mtcnn`` package ships its weights and runs on Tensor
 almost none in objects) and OpenCV's Haar cascade (ships with opencv-python-headless 4.x; misses more faces
 and sees some in textures such as coins). A detector's box is not a FER-2013 frame: FRAMING_FILE holds,
 for each detector, where FER-2013's frame sits around its box, measured on training faces by
-``python -m core framing --data PATH`` (``core.photo_benchmark``), and ``crop_face`` cuts that frame.
+``python -m core framing --data PATH`` (``core.photo_benchmark``), and ``crop_face`` cuts that frame, turned
+so that MTCNN's eye keypoints are level (a tilted head comes out upright, as FER-2013's faces mostly are).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -48,12 +50,19 @@ class Photo:
     notes: list = field(default_factory=list)  # what was done to it: rotated, scaled down, converted
 
 
+class Detection(NamedTuple):
+    box: tuple  # x, y, width, height in the image's pixels
+    score: float | None = None  # the detector's confidence (MTCNN); Haar has none
+    tilt: float | None = None  # the eye line's angle in degrees, positive when the right eye is lower (MTCNN)
+
+
 @dataclass
 class Face:
     box: tuple | None  # x, y, width, height in the photo's pixels; None when the whole image is the face
     pixels: np.ndarray  # (48, 48) uint8 grayscale, what the models see
     score: float | None = None  # the detector's confidence, where it has one
     found_by: str = ""  # the detector and pass that found it, "face crop" or "whole image"
+    levelled: float = 0.0  # degrees the crop was turned to level the eyes (0: not turned)
 
 
 # The first bytes of the formats people upload: a file that starts like one but fails is corrupt, not "not an image".
@@ -152,9 +161,15 @@ def _mtcnn():
     return detector
 
 
+def eye_tilt(keypoints: dict) -> float:
+    """The angle in degrees of the line from MTCNN's left eye to its right eye (image left to right)."""
+    (left_x, left_y), (right_x, right_y) = keypoints["left_eye"], keypoints["right_eye"]
+    return float(np.degrees(np.arctan2(right_y - left_y, right_x - left_x)))
+
+
 def detect(rgb: np.ndarray, detector: str = "mtcnn", floor: float = MTCNN_MIN_CONFIDENCE,
-           lenient: bool = False) -> list[tuple[tuple, float | None]]:
-    """Face boxes (x, y, w, h) with scores, largest first, in one pass over the image as it is.
+           lenient: bool = False) -> list[Detection]:
+    """The faces' detections, largest box first, in one pass over the image as it is.
 
     ``floor``: MTCNN's lowest confidence kept. ``lenient``: Haar with fewer neighbours and finer scales (used
     only to confirm an unsure MTCNN box).
@@ -164,13 +179,14 @@ def detect(rgb: np.ndarray, detector: str = "mtcnn", floor: float = MTCNN_MIN_CO
         side = min(gray.shape)
         settings = (dict(scaleFactor=1.05, minNeighbors=3, minSize=(24, 24)) if lenient else
                     dict(scaleFactor=1.1, minNeighbors=5, minSize=(max(24, side // 20),) * 2))
-        boxes = [(tuple(int(v) for v in box), None) for box in _haar().detectMultiScale(gray, **settings)]
+        boxes = [Detection(tuple(int(v) for v in box)) for box in _haar().detectMultiScale(gray, **settings)]
     elif detector == "mtcnn":
         found = _mtcnn().detect_faces(rgb, threshold_onet=min(floor, 0.8))  # 0.8: mtcnn's own default
-        boxes = [(tuple(int(v) for v in f["box"]), float(f["confidence"])) for f in found if f["confidence"] >= floor]
+        boxes = [Detection(tuple(int(v) for v in f["box"]), float(f["confidence"]), eye_tilt(f["keypoints"]))
+                 for f in found if f["confidence"] >= floor]
     else:
         raise ValueError(f"Unknown detector '{detector}': use one of {', '.join(DETECTORS)}.")
-    return sorted(boxes, key=lambda item: -item[0][2] * item[0][3])
+    return sorted(boxes, key=lambda item: -item.box[2] * item.box[3])
 
 
 def overlap(a: tuple, b: tuple) -> float:
@@ -191,8 +207,8 @@ def _equalised(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
 
 
-def search(rgb: np.ndarray, detector: str = "mtcnn") -> tuple[list[tuple[tuple, float | None]], str]:
-    """Boxes in the photo's pixels and the pass that found them, trying until one finds a face: the photo at
+def search(rgb: np.ndarray, detector: str = "mtcnn") -> tuple[list[Detection], str]:
+    """Detections in the photo's pixels and the pass that found them, trying until one finds a face: the photo at
     DETECT_SIDE, then contrast-equalised (CLAHE: dim and washed-out faces), then at full size (small faces).
     Last, for MTCNN: a box those passes were unsure of (MTCNN_CONFIRMED_CONFIDENCE or more) where a lenient
     Haar cascade sees a face too."""
@@ -203,20 +219,20 @@ def search(rgb: np.ndarray, detector: str = "mtcnn") -> tuple[list[tuple[tuple, 
     unsure = []  # MTCNN's boxes under MTCNN_MIN_CONFIDENCE (Haar's have no score: all sure)
     for name, image, factor in passes:  # each image made only when the passes before it found nothing
         found = detect(image(), detector, floor=MTCNN_CONFIRMED_CONFIDENCE)
-        boxes = [(tuple(int(round(v / factor)) for v in box), score) for box, score in found]
-        sure = [(box, score) for box, score in boxes if score is None or score >= MTCNN_MIN_CONFIDENCE]
+        boxes = [d._replace(box=tuple(int(round(v / factor)) for v in d.box)) for d in found]
+        sure = [d for d in boxes if d.score is None or d.score >= MTCNN_MIN_CONFIDENCE]
         if sure:
             return sure, name
         unsure += boxes
     if unsure:
-        haar = [tuple(v / scale for v in box) for box, _ in detect(small, "haar", lenient=True)]
+        haar = [tuple(v / scale for v in d.box) for d in detect(small, "haar", lenient=True)]
         confirmed = []
-        for box, score in sorted(unsure, key=lambda item: -item[1]):  # one box per face: the passes repeat them
-            seen_by_haar = any(overlap(box, h) > CONFIRM_OVERLAP for h in haar)
-            if seen_by_haar and all(overlap(box, kept) <= 0.5 for kept, _ in confirmed):
-                confirmed.append((box, score))
+        for d in sorted(unsure, key=lambda item: -item.score):  # one box per face: the passes repeat them
+            seen_by_haar = any(overlap(d.box, h) > CONFIRM_OVERLAP for h in haar)
+            if seen_by_haar and all(overlap(d.box, kept.box) <= 0.5 for kept in confirmed):
+                confirmed.append(d)
         if confirmed:
-            return sorted(confirmed, key=lambda item: -item[0][2] * item[0][3]), "unsure, confirmed by Haar"
+            return sorted(confirmed, key=lambda item: -item.box[2] * item.box[3]), "unsure, confirmed by Haar"
     return [], ""
 
 
@@ -234,18 +250,26 @@ def frame_of(box: tuple, detector: str) -> tuple[float, float, float]:
     return (x + w / 2 + calibrated["dx"] * size, y + h / 2 + calibrated["dy"] * size, calibrated["scale"] * size)
 
 
-def crop_square(gray: np.ndarray, centre_x: float, centre_y: float, side: float) -> np.ndarray:
-    """A square of the image around a centre, edges repeated where it runs off the image, as 48x48."""
+def crop_square(gray: np.ndarray, centre_x: float, centre_y: float, side: float, angle: float = 0.0) -> np.ndarray:
+    """A square of the image around a centre, edges repeated where it runs off the image, as 48x48. ``angle``:
+    the image turned that many degrees counter-clockwise about the centre first, so that a line sloping down
+    to the right by that angle comes out level."""
     side = max(int(round(side)), 1)
+    if angle:
+        turn = cv2.getRotationMatrix2D((centre_x, centre_y), angle, 1.0)
+        turn[:, 2] += (side / 2 - centre_x, side / 2 - centre_y)
+        return to_gray48(cv2.warpAffine(gray, turn, (side, side), flags=cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REPLICATE))[0]
     left, top = int(round(centre_x - side / 2)), int(round(centre_y - side / 2))
     padded = cv2.copyMakeBorder(gray, side, side, side, side, cv2.BORDER_REPLICATE)  # faces at the edge
     crop = padded[top + side : top + 2 * side, left + side : left + 2 * side]
     return to_gray48(crop)[0]
 
 
-def crop_face(gray: np.ndarray, box: tuple, detector: str) -> np.ndarray:
-    """The face as FER-2013 frames its faces (calibrated per detector), 48x48 grayscale."""
-    return crop_square(gray, *frame_of(box, detector))
+def crop_face(gray: np.ndarray, detection: Detection, detector: str) -> np.ndarray:
+    """The face as FER-2013 frames its faces (calibrated per detector), turned so that the eyes are level
+    where the detector gives them (MTCNN), 48x48 grayscale."""
+    return crop_square(gray, *frame_of(detection.box, detector), angle=detection.tilt or 0.0)
 
 
 def is_face_crop(rgb: np.ndarray) -> bool:
@@ -266,9 +290,8 @@ def find_faces(rgb: np.ndarray, detector: str = "mtcnn") -> list[Face]:
     boxes, how = search(rgb, detector)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     found_by = f"{detector} ({how})" if how else detector
-    return [
-        Face(box=box, pixels=crop_face(gray, box, detector), score=score, found_by=found_by) for box, score in boxes
-    ]
+    return [Face(box=d.box, pixels=crop_face(gray, d, detector), score=d.score, found_by=found_by,
+                 levelled=d.tilt or 0.0) for d in boxes]
 
 
 def draw_boxes(rgb: np.ndarray, faces: list[Face]) -> np.ndarray:

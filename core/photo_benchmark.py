@@ -19,7 +19,7 @@ import numpy as np
 from core import artifacts
 from core.classes import IMAGE_SIZE
 from core.data import Split
-from core.faces import DETECTORS, FRAMING_FILE, read_photo, search
+from core.faces import DETECTORS, FRAMING_FILE, Detection, read_photo, search
 from core.photo_set import compose_photo
 from core.report import MISSING
 
@@ -34,13 +34,13 @@ def _sample(split: Split, count: int, seed: int) -> np.ndarray:
     return rng.choice(len(split), min(count, len(split)), replace=False)
 
 
-def matching_box(boxes, frame) -> tuple | None:
-    """The largest box whose centre lies inside the face's frame (x, y, side), or None."""
+def matching_box(detections: list[Detection], frame) -> Detection | None:
+    """The first (largest) detection whose box's centre lies inside the face's frame (x, y, side), or None."""
     x, y, side = frame
-    for box, _ in boxes:
-        bx, by, bw, bh = box
+    for detection in detections:
+        bx, by, bw, bh = detection.box
         if x <= bx + bw / 2 <= x + side and y <= by + bh / 2 <= y + side:
-            return box
+            return detection
     return None
 
 
@@ -54,11 +54,11 @@ def calibrate_framing(train: Split, count: int = FRAMING_PHOTOS, seed: int = 0, 
     for detector in DETECTORS:
         ratios = []
         for jpeg, frame in photos:
-            box = matching_box(search(read_photo(jpeg).rgb, detector)[0], frame)
-            if box is None:
+            match = matching_box(search(read_photo(jpeg).rgb, detector)[0], frame)
+            if match is None:
                 continue
             x, y, side = frame
-            bx, by, bw, bh = box
+            bx, by, bw, bh = match.box
             size = float(np.sqrt(bw * bh))
             ratios.append((side / size, (x + side / 2 - bx - bw / 2) / size, (y + side / 2 - by - bh / 2) / size))
         if not ratios:
@@ -111,7 +111,7 @@ def run_photo_benchmark(predictor, test: Split, count: int = BENCHMARK_PHOTOS, s
             photo = predictor.predict_photo(jpeg, detector)
             for key in timings:
                 timings[key].append(photo.timing_ms[key])
-            match = next((r for r in photo.faces if r.face.box and matching_box([(r.face.box, None)], frame)), None)
+            match = next((r for r in photo.faces if r.face.box and matching_box([Detection(r.face.box)], frame)), None)
             if match is not None:
                 found.append(k)
                 for name in predictor.names:

@@ -73,6 +73,7 @@ class PhotoResult:
                 {
                     "box": list(r.face.box) if r.face.box else None,
                     "found_by": r.face.found_by,
+                    "levelled_degrees": round(r.face.levelled, 1),
                     "label": r.label,
                     "doubts": r.doubts,
                     "probabilities": {name: [round(float(v), 6) for v in p] for name, p in r.probabilities.items()},

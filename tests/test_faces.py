@@ -6,6 +6,7 @@ import io
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from core import faces
-from core.faces import PhotoError, read_photo
+from core.faces import Detection, PhotoError, read_photo
 
 PHOTO = Path(__file__).parent / "fixtures" / "astronaut.jpg"
 
@@ -138,7 +139,7 @@ def test_overlap_is_intersection_over_union():
 
 
 @pytest.mark.parametrize(
-    ("haar_box", "expected"), [((42, 38, 60, 60), [((40, 40, 60, 60), 0.7)]), ((200, 200, 50, 50), [])]
+    ("haar_box", "expected"), [((42, 38, 60, 60), [Detection((40, 40, 60, 60), 0.7)]), ((200, 200, 50, 50), [])]
 )
 def test_an_unsure_mtcnn_box_counts_only_where_haar_sees_a_face_too(monkeypatch, haar_box, expected):
     """MTCNN at 0.7 on every pass (under the 0.9 it needs alone): the face is the box only if Haar overlaps it."""
@@ -146,9 +147,9 @@ def test_an_unsure_mtcnn_box_counts_only_where_haar_sees_a_face_too(monkeypatch,
     def fake_detect(rgb, detector="mtcnn", floor=faces.MTCNN_MIN_CONFIDENCE, lenient=False):
         if detector == "haar":
             assert lenient
-            return [(haar_box, None)]
+            return [Detection(haar_box)]
         assert floor == faces.MTCNN_CONFIRMED_CONFIDENCE
-        return [((40, 40, 60, 60), 0.7)]
+        return [Detection((40, 40, 60, 60), 0.7)]
 
     monkeypatch.setattr(faces, "detect", fake_detect)
     boxes, found_by = faces.search(np.zeros((300, 300, 3), np.uint8), "mtcnn")
@@ -157,6 +158,18 @@ def test_an_unsure_mtcnn_box_counts_only_where_haar_sees_a_face_too(monkeypatch,
 
 
 def test_a_sure_mtcnn_box_needs_no_confirmation(monkeypatch):
+    sure, unsure = Detection((10, 10, 80, 80), 0.95), Detection((0, 0, 20, 20), 0.6)
     monkeypatch.setattr(faces, "detect", lambda rgb, detector="mtcnn", floor=0.9, lenient=False:
-                        [] if detector == "haar" else [((10, 10, 80, 80), 0.95), ((0, 0, 20, 20), 0.6)])
-    assert faces.search(np.zeros((300, 300, 3), np.uint8), "mtcnn") == ([((10, 10, 80, 80), 0.95)], "")
+                        [] if detector == "haar" else [sure, unsure])
+    assert faces.search(np.zeros((300, 300, 3), np.uint8), "mtcnn") == ([sure], "")
+
+
+def test_a_face_is_turned_by_its_eye_line_and_says_so(monkeypatch):
+    rgb = (np.random.default_rng(0).random((300, 400, 3)) * 255).astype(np.uint8)
+    monkeypatch.setattr(faces, "search", lambda rgb, detector: ([Detection((100, 80, 90, 110), 0.99, 20.0)], ""))
+    face, = faces.find_faces(rgb, "mtcnn")
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    frame = faces.frame_of((100, 80, 90, 110), "mtcnn")
+    assert face.levelled == 20.0
+    assert np.array_equal(face.pixels, faces.crop_square(gray, *frame, angle=20.0))
+    assert not np.array_equal(face.pixels, faces.crop_square(gray, *frame))

@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -101,6 +102,23 @@ def test_a_face_placed_in_a_photo_is_cut_back_out_by_its_frame():
     gray = np.asarray(Image.open(io.BytesIO(jpeg)).convert("L"))
     cut = faces.crop_square(gray, x + side / 2, y + side / 2, side)
     assert np.abs(cut.astype(int) - face).mean() < 6  # JPEG and two resizes, nothing more
+
+
+@pytest.mark.parametrize("degrees", [25, -15])
+def test_a_face_turned_in_the_photo_is_cut_back_out_level(degrees):
+    face = (np.random.default_rng(3).random((48, 48)) * 255).astype(np.uint8)
+    face = np.asarray(Image.fromarray(face).resize((12, 12)).resize((48, 48), Image.BILINEAR))
+    jpeg, (x, y, side) = compose_photo(face, np.random.default_rng(5))
+    gray = np.asarray(Image.open(io.BytesIO(jpeg)).convert("L"))
+    centre = (x + side / 2, y + side / 2)
+    turned = cv2.warpAffine(gray, cv2.getRotationMatrix2D(centre, degrees, 1.0), gray.shape[::-1],
+                            borderMode=cv2.BORDER_REFLECT)  # counter-clockwise: the eye line now rises to the right
+    tilt = faces.eye_tilt({"left_eye": (0.0, 0.0), "right_eye": (np.cos(np.radians(degrees)),
+                                                                 -np.sin(np.radians(degrees)))})
+    assert tilt == pytest.approx(-degrees)
+    level = faces.crop_square(turned, *centre, side, angle=tilt)
+    as_is = faces.crop_square(turned, *centre, side)
+    assert np.abs(level.astype(int) - face).mean() < 8 < np.abs(as_is.astype(int) - face).mean()
 
 
 def test_the_crop_stands_where_the_calibration_puts_the_frame(monkeypatch):
