@@ -9,7 +9,7 @@ almost none in objects) and OpenCV's Haar cascade (ships with opencv-python-head
 and sees some in textures such as coins). A detector's box is not a FER-2013 frame: FRAMING_FILE holds,
 for each detector, where FER-2013's frame sits around its box, measured on training faces by
 ``python -m core framing --data PATH`` (``core.photo_benchmark``), and ``crop_face`` cuts that frame, turned
-so that MTCNN's eye keypoints are level (a tilted head comes out upright, as FER-2013's faces mostly are).
+so that MTCNN's eye keypoints are level where they tilt more than FER-2013's own faces do.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ MTCNN_MIN_CONFIDENCE = 0.9
 MTCNN_CONFIRMED_CONFIDENCE = 0.5  # a face this unsure counts only where a lenient Haar cascade sees one too
 CONFIRM_OVERLAP = 0.3  # intersection over union of the MTCNN and Haar boxes
 DETECTORS = ("mtcnn", "haar")
+LEVEL_ABOVE_DEGREES = 15.0  # a steeper eye line is levelled; FER-2013's own faces lean up to about this much
 FRAMING_FILE = Path(__file__).with_name("framing.json")
 
 
@@ -266,10 +267,16 @@ def crop_square(gray: np.ndarray, centre_x: float, centre_y: float, side: float,
     return to_gray48(crop)[0]
 
 
+def levelling(tilt: float | None) -> float:
+    """Degrees to turn a face whose eye line has this tilt: all of it where it is steeper than
+    LEVEL_ABOVE_DEGREES, else none (FER-2013's faces lean a little too, and the models learnt them so)."""
+    return tilt if tilt is not None and abs(tilt) > LEVEL_ABOVE_DEGREES else 0.0
+
+
 def crop_face(gray: np.ndarray, detection: Detection, detector: str) -> np.ndarray:
-    """The face as FER-2013 frames its faces (calibrated per detector), turned so that the eyes are level
-    where the detector gives them (MTCNN), 48x48 grayscale."""
-    return crop_square(gray, *frame_of(detection.box, detector), angle=detection.tilt or 0.0)
+    """The face as FER-2013 frames its faces (calibrated per detector), a tilted head turned upright by its
+    eyes where the detector gives them (MTCNN), 48x48 grayscale."""
+    return crop_square(gray, *frame_of(detection.box, detector), angle=levelling(detection.tilt))
 
 
 def is_face_crop(rgb: np.ndarray) -> bool:
@@ -291,7 +298,7 @@ def find_faces(rgb: np.ndarray, detector: str = "mtcnn") -> list[Face]:
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     found_by = f"{detector} ({how})" if how else detector
     return [Face(box=d.box, pixels=crop_face(gray, d, detector), score=d.score, found_by=found_by,
-                 levelled=d.tilt or 0.0) for d in boxes]
+                 levelled=levelling(d.tilt)) for d in boxes]
 
 
 def draw_boxes(rgb: np.ndarray, faces: list[Face]) -> np.ndarray:

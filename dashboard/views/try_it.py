@@ -96,7 +96,7 @@ for number, face_result in enumerate(result.faces, start=1):
     else:
         st.success(f"{verdict}; every model agrees and p ≥ {UNSURE_BELOW}.")
     left, right = st.columns([1, 4])
-    turned = f", turned {abs(face.levelled):.0f}° to level the eyes" if abs(face.levelled) >= 0.5 else ""
+    turned = f", turned {abs(face.levelled):.0f}° to level the eyes" if face.levelled else ""
     left.image(face.pixels, caption=f"what the models see (48x48{turned})", width=144)
     per_model = face_result.probabilities
     right.plotly_chart(charts.probability_bars(per_model, {n: colour(n) for n in per_model}, titles),
