@@ -97,7 +97,11 @@ def true_frame(gray, frame, scale=1.0, shift=0.0):
     return faces.crop_square(gray, x + side / 2 + shift * side, y + side / 2, side * scale)
 
 
-print("3. agreement with the originals' answers on the faces found")
+tilts = np.array([d.tilt for _, d, _ in crops])
+print(f"3. eye line on these upright faces: median {np.median(tilts):.1f} degrees, interquartile range "
+      f"{np.subtract(*np.percentile(tilts, [75, 25])):.1f}, steeper than {faces.LEVEL_ABOVE_DEGREES:g} degrees "
+      f"(levelled) {np.mean(np.abs(tilts) > faces.LEVEL_ABOVE_DEGREES):.1%}")
+print("   agreement with the originals' answers on the faces found")
 print("   detector's frame (the page):", agreement([faces.crop_face(g, d, "mtcnn") for g, d, _ in crops]))
 print("   detector's frame, eyes never levelled:", agreement([never_levelled(g, d) for g, d, _ in crops]))
 print("   detector's frame, eyes always levelled:", agreement([always_levelled(g, d) for g, d, _ in crops]))
