@@ -38,6 +38,7 @@ MTCNN_CONFIRMED_CONFIDENCE = 0.5  # a face this unsure counts only where a lenie
 CONFIRM_OVERLAP = 0.3  # intersection over union of the MTCNN and Haar boxes
 DETECTORS = ("mtcnn", "haar")
 LEVEL_ABOVE_DEGREES = 15.0  # a steeper eye line is levelled; FER-2013's own faces lean up to about this much
+TURNED_DEGREES = (25.0, -25.0)  # MTCNN's last passes: the photo turned, for heads tilted too far for it upright
 FRAMING_FILE = Path(__file__).with_name("framing.json")
 
 
@@ -208,23 +209,50 @@ def _equalised(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
 
 
+def _turned(rgb: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """The image turned ``angle`` degrees counter-clockwise about its centre (same size, edges repeated), and the
+    affine matrix taking its points back to the image's."""
+    height, width = rgb.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    return cv2.warpAffine(rgb, turn, (width, height), borderMode=cv2.BORDER_REPLICATE), cv2.invertAffineTransform(turn)
+
+
+def _detect_turned(rgb: np.ndarray, angle: float, floor: float) -> list[Detection]:
+    """MTCNN's detections in the image turned by ``angle``, in the image's own coordinates: each box's centre
+    taken back (its size kept), the eye line's tilt measured against the image's own horizontal."""
+    turned, back = _turned(rgb, angle)
+    found = []
+    for d in detect(turned, "mtcnn", floor=floor):
+        x, y, w, h = d.box
+        centre_x, centre_y = back @ (x + w / 2, y + h / 2, 1.0)
+        box = (int(round(centre_x - w / 2)), int(round(centre_y - h / 2)), w, h)
+        found.append(d._replace(box=box, tilt=d.tilt + angle))
+    return found
+
+
 def search(rgb: np.ndarray, detector: str = "mtcnn") -> tuple[list[Detection], str]:
     """Detections in the photo's pixels and the pass that found them, trying until one finds a face: the photo at
-    DETECT_SIDE, then contrast-equalised (CLAHE: dim and washed-out faces), then at full size (small faces).
-    Last, for MTCNN: a box those passes were unsure of (MTCNN_CONFIRMED_CONFIDENCE or more) where a lenient
-    Haar cascade sees a face too."""
+    DETECT_SIDE, then contrast-equalised (CLAHE: dim and washed-out faces), then at full size (small faces),
+    then, for MTCNN, turned by each of TURNED_DEGREES (heads tilted too far for it upright). Last, for MTCNN: a
+    box the upright passes were unsure of (MTCNN_CONFIRMED_CONFIDENCE or more) where a lenient Haar cascade
+    sees a face too."""
     small, scale = _scaled(rgb, DETECT_SIDE)
-    passes = [("", lambda: small, scale), ("equalised", lambda: _equalised(small), scale)]
+    floor = MTCNN_CONFIRMED_CONFIDENCE
+    passes = [("", lambda: detect(small, detector, floor), scale, True),
+              ("equalised", lambda: detect(_equalised(small), detector, floor), scale, True)]
     if scale < 1:
-        passes.append(("full size", lambda: rgb, 1.0))
-    unsure = []  # MTCNN's boxes under MTCNN_MIN_CONFIDENCE (Haar's have no score: all sure)
-    for name, image, factor in passes:  # each image made only when the passes before it found nothing
-        found = detect(image(), detector, floor=MTCNN_CONFIRMED_CONFIDENCE)
-        boxes = [d._replace(box=tuple(int(round(v / factor)) for v in d.box)) for d in found]
+        passes.append(("full size", lambda: detect(rgb, detector, floor), 1.0, True))
+    if detector == "mtcnn":
+        passes += [(f"turned {angle:g}°", lambda angle=angle: _detect_turned(small, angle, floor), scale, False)
+                   for angle in TURNED_DEGREES]
+    unsure = []  # the upright passes' MTCNN boxes under MTCNN_MIN_CONFIDENCE (Haar's have no score: all sure)
+    for name, run, factor, upright in passes:  # each pass runs only when the passes before it found nothing
+        boxes = [d._replace(box=tuple(int(round(v / factor)) for v in d.box)) for d in run()]
         sure = [d for d in boxes if d.score is None or d.score >= MTCNN_MIN_CONFIDENCE]
         if sure:
             return sure, name
-        unsure += boxes
+        if upright:
+            unsure += boxes
     if unsure:
         haar = [tuple(v / scale for v in d.box) for d in detect(small, "haar", lenient=True)]
         confirmed = []

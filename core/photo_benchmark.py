@@ -124,14 +124,18 @@ def run_photo_benchmark(predictor, test: Split, count: int = BENCHMARK_PHOTOS, s
                 "accuracy_photo": round(float(np.mean(photo_labels == labels[found])), 4) if found else None,
                 "accuracy_original": round(float(np.mean(original_labels == labels[found])), 4) if found else None,
                 "agreement": round(float(np.mean(photo_labels == original_labels)), 4) if found else None}
-        false_faces = sum(bool(predictor.predict_photo(jpeg, detector).faces) for jpeg in empty)
+        without_face = [predictor.predict_photo(jpeg, detector) for jpeg in empty]
+        false_faces = sum(bool(photo.faces) for photo in without_face)
+        empty_ms = _median([photo.timing_ms["total"] for photo in without_face])
         result["detectors"][detector] = {"found": len(found), "found_share": round(len(found) / len(photos), 4),
                                          "empty_photos_with_a_face": false_faces,
-                                         "median_ms": {k: _median(v) for k, v in timings.items()}, "models": per_model}
+                                         "median_ms": {k: _median(v) for k, v in timings.items()},
+                                         "median_ms_without_a_face": empty_ms, "models": per_model}
         log(
             f"{detector}: found {len(found)} of {len(photos)}, a face in {false_faces} of {len(empty)} photos "
             "without one; median ms "
             + ", ".join(f"{k} {_median(v)}" for k, v in timings.items())
+            + f"; a photo without a face: {empty_ms} ms"
         )
     return result
 
@@ -146,14 +150,15 @@ def summary_markdown(result: dict) -> str:
         f"{result['photos']} photos of test faces (seed {result['seed']}), {result['empty_photos']} without a face; "
         "accuracy and agreement on the faces found.",
         "",
-        "| detector | faces found | false faces | median ms: read / detect / models / total |",
-        "| --- | ---: | ---: | ---: |",
+        "| detector | faces found | false faces | median ms: read / detect / models / total | median ms, no face |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for detector, entry in result["detectors"].items():
         ms = entry["median_ms"]
         lines.append(f"| {detector} | {entry['found']} of {result['photos']} ({entry['found_share']:.1%}) | "
                      f"{entry['empty_photos_with_a_face']} of {result['empty_photos']} | "
-                     f"{ms['read']} / {ms['detect']} / {ms['models']} / **{ms['total']}** |")
+                     f"{ms['read']} / {ms['detect']} / {ms['models']} / **{ms['total']}** | "
+                     f"{_figure(entry.get('median_ms_without_a_face'), 'g')} |")
     lines += ["", "| detector | model | accuracy via photo | accuracy of the 48x48 originals | agreement |",
               "| --- | --- | ---: | ---: | ---: |"]
     for detector, entry in result["detectors"].items():

@@ -139,7 +139,7 @@ def test_overlap_is_intersection_over_union():
 
 
 @pytest.mark.parametrize(
-    ("haar_box", "expected"), [((42, 38, 60, 60), [Detection((40, 40, 60, 60), 0.7)]), ((200, 200, 50, 50), [])]
+    ("haar_box", "expected"), [((42, 38, 60, 60), [Detection((40, 40, 60, 60), 0.7, 0.0)]), ((200, 200, 50, 50), [])]
 )
 def test_an_unsure_mtcnn_box_counts_only_where_haar_sees_a_face_too(monkeypatch, haar_box, expected):
     """MTCNN at 0.7 on every pass (under the 0.9 it needs alone): the face is the box only if Haar overlaps it."""
@@ -149,7 +149,7 @@ def test_an_unsure_mtcnn_box_counts_only_where_haar_sees_a_face_too(monkeypatch,
             assert lenient
             return [Detection(haar_box)]
         assert floor == faces.MTCNN_CONFIRMED_CONFIDENCE
-        return [Detection((40, 40, 60, 60), 0.7)]
+        return [Detection((40, 40, 60, 60), 0.7, 0.0)]  # MTCNN always gives the eye line
 
     monkeypatch.setattr(faces, "detect", fake_detect)
     boxes, found_by = faces.search(np.zeros((300, 300, 3), np.uint8), "mtcnn")
@@ -162,6 +162,36 @@ def test_a_sure_mtcnn_box_needs_no_confirmation(monkeypatch):
     monkeypatch.setattr(faces, "detect", lambda rgb, detector="mtcnn", floor=0.9, lenient=False:
                         [] if detector == "haar" else [sure, unsure])
     assert faces.search(np.zeros((300, 300, 3), np.uint8), "mtcnn") == ([sure], "")
+
+
+def test_a_face_found_only_in_the_turned_photo_comes_back_levelled(monkeypatch):
+    """No pass finds a face upright; the photo turned 25 degrees does (MTCNN only), and the crop is levelled by the
+    eye line's tilt against the photo's own horizontal."""
+    turned_by = []
+
+    def fake_turned(rgb, angle, floor):
+        turned_by.append(angle)
+        return [Detection((100, 80, 90, 110), 0.97, 31.0)] if angle == faces.TURNED_DEGREES[-1] else []
+
+    monkeypatch.setattr(faces, "detect", lambda rgb, detector="mtcnn", floor=0.9, lenient=False: [])
+    monkeypatch.setattr(faces, "_detect_turned", fake_turned)
+    rgb = (np.random.default_rng(0).random((300, 400, 3)) * 255).astype(np.uint8)
+    assert faces.search(rgb, "haar") == ([], "") and turned_by == []
+    face, = faces.find_faces(rgb, "mtcnn")
+    assert turned_by == list(faces.TURNED_DEGREES)
+    assert face.found_by == f"mtcnn (turned {faces.TURNED_DEGREES[-1]:g}°)" and face.levelled == 31.0
+
+
+@pytest.mark.parametrize("degrees", faces.TURNED_DEGREES)
+def test_a_turned_pass_gives_the_face_where_it_is_in_the_photo(degrees):
+    """The real MTCNN on the astronaut turned both ways: the same face, box centre and eye line as found upright."""
+    rgb = read_photo(PHOTO.read_bytes()).rgb
+    upright, = faces.detect(rgb, "mtcnn")
+    turned = faces._detect_turned(rgb, degrees, faces.MTCNN_MIN_CONFIDENCE)
+    assert turned and turned[0].score >= faces.MTCNN_MIN_CONFIDENCE
+    (x, y, w, h), (tx, ty, tw, th) = upright.box, turned[0].box
+    assert abs((x + w / 2) - (tx + tw / 2)) < 8 and abs((y + h / 2) - (ty + th / 2)) < 8
+    assert turned[0].tilt == pytest.approx(upright.tilt, abs=4)
 
 
 def test_a_tilted_face_is_turned_by_its_eye_line_and_says_so(monkeypatch):

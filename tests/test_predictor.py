@@ -194,9 +194,10 @@ def test_the_photo_benchmark_measures_found_faces_agreement_and_time(predictor, 
     for figures in mtcnn["models"].values():
         assert figures["accuracy_original"] in (0.0, 1.0)  # one face, one label: all right or all wrong
         assert 0 <= figures["agreement"] <= 1
-    assert mtcnn["median_ms"]["total"] >= mtcnn["median_ms"]["detect"] > 0
+    assert mtcnn["median_ms"]["total"] >= mtcnn["median_ms"]["detect"] > 0 and mtcnn["median_ms_without_a_face"] > 0
     table = photo_benchmark.summary_markdown(result)
     assert f"| mtcnn | {mtcnn['found']} of 4" in table and "| haar | ensemble |" in table
+    assert f"**{mtcnn['median_ms']['total']}** | {mtcnn['median_ms_without_a_face']:g} |" in table
 
 
 def test_the_framing_calibration_finds_the_frame_around_the_box():
