@@ -18,7 +18,7 @@ from core.inference import TTA_MODES, EnsembleError
 from core.machine import PRECISIONS
 from core.models import AUGMENTATIONS, OPTIMIZERS, SCHEDULES, TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.photo_benchmark import BENCHMARK_PHOTOS, FRAMING_PHOTOS
-from core.train import TrainConfig
+from core.train import TEACHER_WEIGHT, TrainConfig
 
 USER_ERRORS = (DataError, TrainError, WeightsUnavailable, ArtifactError, UnknownModel, EnsembleError)
 
@@ -50,6 +50,11 @@ def _add_train_args(parser):
                              "without a better validation accuracy); default: the registry's (cosine)")
     parser.add_argument("--augmentation", nargs="+", choices=(*AUGMENTATIONS, "none"),
                         help="training augmentation, in order (none: no augmentation); default: the registry's")
+    parser.add_argument("--teacher", metavar="ARTIFACTS",
+                        help="knowledge distillation: an artifact folder (same --seed and --val-fraction) whose "
+                             "ensemble's answers on the training faces become part of the targets")
+    parser.add_argument("--teacher-weight", type=float, metavar="SHARE",
+                        help=f"the targets' share from the teacher, the rest from the labels (default {TEACHER_WEIGHT})")
     parser.add_argument(
         "--patience",
         type=int,
@@ -66,7 +71,8 @@ def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
                        restart=args.restart, limit=args.limit,
                        class_weights_from_epoch=getattr(args, "class_weights_from_epoch", None),
                        continue_from=getattr(args, "continue_from", None), patience=args.patience,
-                       optimizer=args.optimizer, schedule=args.schedule,
+                       optimizer=args.optimizer, schedule=args.schedule, teacher=args.teacher,
+                       teacher_weight=args.teacher_weight,
                        augmentation=None if args.augmentation is None else [a for a in args.augmentation
                                                                              if a != "none"])
 

@@ -50,7 +50,8 @@ def _command_line(command: dict | None) -> str:
     flags = {"epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--lr", "weights": "--weights",
              "seed": "--seed", "patience": "--patience", "class_weights_from_epoch": "--class-weights-from",
              "continue_from": "--continue-from", "optimizer": "--optimizer", "schedule": "--schedule",
-             "val_fraction": "--val-fraction", "limit": "--limit", "augmentation": "--augmentation"}
+             "val_fraction": "--val-fraction", "limit": "--limit", "augmentation": "--augmentation",
+             "teacher": "--teacher", "teacher_weight": "--teacher-weight"}
     parts = [f"python -m core train {command['model']} --data {command['data']}"]
     for key, flag in flags.items():
         value = command.get(key)

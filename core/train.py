@@ -68,8 +68,11 @@ PLATEAU_PATIENCE = 5  # ... after this many epochs without a better validation a
 # Settings a resumed run must share with the run it resumes; the epoch budget and patience may change.
 RESUME_MUST_MATCH = ("data", "seed", "val_fraction", "batch_size", "learning_rate", "weights", "limit",
                      "class_weights_from_epoch", "continue_from", "optimizer", "schedule", "restarts",
-                     "augmentation")
-SETTINGS_BEFORE_THEY_WERE_RECORDED = {"optimizer": "adamw", "schedule": "cosine", "restarts": []}  # older checkpoints
+                     "augmentation", "teacher", "teacher_weight")
+SETTINGS_BEFORE_THEY_WERE_RECORDED = {"optimizer": "adamw", "schedule": "cosine", "restarts": [], "teacher": None,
+                                      "teacher_weight": None}  # older checkpoints
+TEACHER_WEIGHT = 0.5  # --teacher without --teacher-weight: half the target from the teacher, half from the label
+TEACHER_TARGETS = "teacher_targets.npz"  # beside the checkpoint: the teacher's answers, computed once per run
 
 
 @dataclass
@@ -88,6 +91,8 @@ class TrainConfig:
     restart: bool = False
     limit: int | None = None  # train on the first N training images only (smoke tests)
     class_weights_from_epoch: int | None = None  # class-weighted models: epochs before the weights switch on
+    teacher: str | None = None  # knowledge distillation: an artifact folder whose ensemble's answers are targets
+    teacher_weight: float | None = None  # the targets' share from the teacher, the rest from the labels
     continue_from: str | None = None  # a finished model folder to train on from; epochs then counts the extra ones
     patience: int | None = None  # epochs without a better val accuracy before stopping (None: the registry's)
     optimizer: str | None = None  # "adamw" or "sgd" (None: the registry's)
@@ -125,6 +130,8 @@ def resolved_config(config: TrainConfig) -> TrainConfig:
                                         () if config.continue_from else spec.restarts)],
         class_weights_from_epoch=(spec.class_weights_from_epoch if config.class_weights_from_epoch is None
                                   else config.class_weights_from_epoch) if spec.class_weighted else None,
+        teacher_weight=(TEACHER_WEIGHT if config.teacher_weight is None else config.teacher_weight)
+        if config.teacher else None,
     )
 
 
@@ -237,6 +244,8 @@ def _check_request(config: TrainConfig) -> None:
         raise TrainError("Planned warm restarts follow the cosine schedule; the plateau schedule has none.")
     if config.precision not in PRECISIONS:
         raise TrainError(f"Unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
+    if config.teacher_weight is not None and not (config.teacher and 0 < config.teacher_weight <= 1):
+        raise TrainError("--teacher-weight needs --teacher and a share in (0, 1].")
     try:
         machines = cluster_tasks()
     except ValueError as error:
@@ -299,6 +308,33 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
         return _run(config, splits, model_dir, start == "resume", log)
 
 
+def teacher_targets(config: TrainConfig, train: Split, checkpoints: Path, resuming: bool, log) -> np.ndarray:
+    """The teacher's probabilities (N, 7) for the training faces: its ensemble's (else its first model's), each
+    network with its own test-time augmentation. Computed once per run, kept beside the checkpoint for --resume."""
+    from core.predictor import Predictor  # loads the detector's packages only when a teacher is asked for
+
+    kept = checkpoints / TEACHER_TARGETS
+    if resuming and kept.is_file():
+        targets = artifacts.read_npz(kept)["probabilities"]
+        if targets.shape == (len(train), NUM_CLASSES):
+            return targets
+    predictor = Predictor(config.teacher, warm_detector=False)
+    if not predictor.names:
+        raise TrainError(f"--teacher {config.teacher} holds no trained model to learn from.")
+    for name in predictor.networks:  # a teacher that trained on this run's validation faces would leak them
+        card = artifacts.read_json(Path(config.teacher) / name / artifacts.CARD)
+        split = (card.get("seed"), (card.get("data") or {}).get("val_fraction"))
+        if split != (config.seed, config.val_fraction):
+            raise TrainError(f"The teacher's {name} held out another validation split (seed, fraction {split}) than "
+                             f"this run ({config.seed}, {config.val_fraction}): it may have trained on faces this "
+                             "run validates on. Use the same --seed and --val-fraction.")
+    name = predictor.headline(predictor.names)
+    log(f"Teacher: {name} from {config.teacher}, on the {len(train)} training faces (once per run).")
+    targets = predictor.predict_faces(train.x[..., 0], [name])[name]
+    artifacts.write_npz(kept, probabilities=targets)
+    return targets
+
+
 def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, log) -> dict:
     import keras
 
@@ -349,6 +385,9 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
     runs = planned_runs(config)
     last_epoch = state.first_epoch + sum(epochs for epochs, _ in runs)
     y_train = np.eye(NUM_CLASSES, dtype=np.float32)[splits.train.y]
+    if config.teacher:  # knowledge distillation: the targets mix the teacher's answers with the labels
+        share = config.teacher_weight
+        y_train = share * teacher_targets(config, splits.train, checkpoints, resuming, log) + (1 - share) * y_train
     y_val = np.eye(NUM_CLASSES, dtype=np.float32)[splits.val.y]
     weights_by_class = class_weights(splits.train.y) if spec.class_weighted else None
     steps = int(np.ceil(len(splits.train) / config.batch_size))

@@ -287,3 +287,39 @@ def test_a_recipes_planned_warm_restarts_run_in_one_command(tmp_path, monkeypatc
     assert stopped["epochs_run"] == 6 and stopped["stopped_early"]
     with pytest.raises(TrainError, match="Planned warm restarts follow the cosine schedule"):
         train(replace(config, schedule="plateau"), splits=splits, log=lambda *_: None)
+
+
+def test_a_student_learns_from_the_teachers_answers_mixed_with_the_labels(tmp_path, trained_root, monkeypatch):
+    """--teacher: the targets are 0.5 x the teacher ensemble's probabilities + 0.5 x the one-hot label; computed
+    once, kept for --resume; a teacher that held out another validation split is refused."""
+    import keras
+
+    from core import predictor as predictor_module
+    from core.model_card import _command_line
+
+    data, teacher = trained_root / "fer", trained_root / "artifacts"
+    splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
+    config = TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=2, batch_size=16,
+                         val_fraction=0.3, teacher=str(teacher))
+    with pytest.raises(TrainError, match="another validation split"):
+        train(replace(config, seed=7), splits=splits, log=lambda *_: None)
+
+    targets = []
+    fit = keras.Model.fit
+    monkeypatch.setattr(keras.Model, "fit", lambda self, x, y, **kw: targets.append(np.array(y)) or fit(self, x, y, **kw))
+
+    def stop_after_first_epoch(message):
+        if message.startswith("epoch 1/2"):
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(config, splits=splits, log=stop_after_first_epoch)
+    answers = predictor_module.Predictor(teacher, warm_detector=False).predict_faces(splits.train.x[..., 0])["ensemble"]
+    expected = 0.5 * answers + 0.5 * np.eye(7)[splits.train.y]
+    assert np.allclose(targets[0], expected, atol=1e-5) and np.allclose(targets[0].sum(axis=1), 1, atol=1e-5)
+
+    monkeypatch.setattr(predictor_module, "Predictor", None)  # resuming must not ask the teacher again
+    card = train(replace(config, resume=True), splits=splits, log=lambda *_: None)
+    assert np.allclose(targets[1], expected, atol=1e-5)
+    assert (card["command"]["teacher"], card["command"]["teacher_weight"]) == (str(teacher), 0.5)
+    assert f"--teacher {teacher} --teacher-weight 0.5" in _command_line(card["command"])
