@@ -54,7 +54,8 @@ def _add_train_args(parser):
                         help="knowledge distillation: an artifact folder (same --seed and --val-fraction) whose "
                              "ensemble's answers on the training faces become part of the targets")
     parser.add_argument("--teacher-weight", type=float, metavar="SHARE",
-                        help=f"the targets' share from the teacher, the rest from the labels (default {TEACHER_WEIGHT})")
+                        help=f"the targets' share from the teacher, the rest from the labels "
+                             f"(default {TEACHER_WEIGHT})")
     parser.add_argument(
         "--patience",
         type=int,

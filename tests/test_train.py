@@ -304,9 +304,13 @@ def test_a_student_learns_from_the_teachers_answers_mixed_with_the_labels(tmp_pa
     with pytest.raises(TrainError, match="another validation split"):
         train(replace(config, seed=7), splits=splits, log=lambda *_: None)
 
-    targets = []
-    fit = keras.Model.fit
-    monkeypatch.setattr(keras.Model, "fit", lambda self, x, y, **kw: targets.append(np.array(y)) or fit(self, x, y, **kw))
+    targets, fit = [], keras.Model.fit
+
+    def recording_fit(self, x, y, **options):
+        targets.append(np.array(y))
+        return fit(self, x, y, **options)
+
+    monkeypatch.setattr(keras.Model, "fit", recording_fit)
 
     def stop_after_first_epoch(message):
         if message.startswith("epoch 1/2"):
