@@ -311,7 +311,7 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
 def teacher_targets(config: TrainConfig, train: Split, checkpoints: Path, resuming: bool, log) -> np.ndarray:
     """The teacher's probabilities (N, 7) for the training faces: its ensemble's (else its first model's), each
     network with its own test-time augmentation. Computed once per run, kept beside the checkpoint for --resume."""
-    from core.predictor import Predictor  # loads the detector's packages only when a teacher is asked for
+    from core.predictor import Predictor  # training needs it only with a teacher
 
     kept = checkpoints / TEACHER_TARGETS
     if resuming and kept.is_file():
