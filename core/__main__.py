@@ -12,13 +12,14 @@ from core.artifacts import ArtifactError
 from core.checkpoint import TrainError, is_up_to_date
 from core.classes import CLASS_NAMES
 from core.data import DataError, load_dataset, make_splits, split_summary, write_dataset_artifacts
+from core.distill import TEACHER_WEIGHT
 from core.ensemble import build_ensemble
 from core.faces import DETECTORS
 from core.inference import TTA_MODES, EnsembleError
 from core.machine import PRECISIONS
 from core.models import AUGMENTATIONS, OPTIMIZERS, SCHEDULES, TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.photo_benchmark import BENCHMARK_PHOTOS, FRAMING_PHOTOS
-from core.train import TEACHER_WEIGHT, TrainConfig
+from core.train import TrainConfig
 
 USER_ERRORS = (DataError, TrainError, WeightsUnavailable, ArtifactError, UnknownModel, EnsembleError)
 

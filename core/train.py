@@ -45,6 +45,7 @@ from core.checkpoint import (
 )
 from core.classes import NUM_CLASSES
 from core.data import Split, Splits, class_weights, detect_form, load_dataset, make_splits
+from core.distill import TEACHER_WEIGHT, distilled_targets
 from core.export import export_and_evaluate
 from core.machine import PRECISIONS, choose_precision, cluster_tasks, distribution_scope
 from core.models import (
@@ -71,8 +72,6 @@ RESUME_MUST_MATCH = ("data", "seed", "val_fraction", "batch_size", "learning_rat
                      "augmentation", "teacher", "teacher_weight")
 SETTINGS_BEFORE_THEY_WERE_RECORDED = {"optimizer": "adamw", "schedule": "cosine", "restarts": [], "teacher": None,
                                       "teacher_weight": None}  # older checkpoints
-TEACHER_WEIGHT = 0.5  # --teacher without --teacher-weight: half the target from the teacher, half from the label
-TEACHER_TARGETS = "teacher_targets.npz"  # beside the checkpoint: the teacher's answers, computed once per run
 
 
 @dataclass
@@ -308,33 +307,6 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
         return _run(config, splits, model_dir, start == "resume", log)
 
 
-def teacher_targets(config: TrainConfig, train: Split, checkpoints: Path, resuming: bool, log) -> np.ndarray:
-    """The teacher's probabilities (N, 7) for the training faces: its ensemble's (else its first model's), each
-    network with its own test-time augmentation. Computed once per run, kept beside the checkpoint for --resume."""
-    from core.predictor import Predictor  # training needs it only with a teacher
-
-    kept = checkpoints / TEACHER_TARGETS
-    if resuming and kept.is_file():
-        targets = artifacts.read_npz(kept)["probabilities"]
-        if targets.shape == (len(train), NUM_CLASSES):
-            return targets
-    predictor = Predictor(config.teacher, warm_detector=False)
-    if not predictor.names:
-        raise TrainError(f"--teacher {config.teacher} holds no trained model to learn from.")
-    for name in predictor.networks:  # a teacher that trained on this run's validation faces would leak them
-        card = artifacts.read_json(Path(config.teacher) / name / artifacts.CARD)
-        split = (card.get("seed"), (card.get("data") or {}).get("val_fraction"))
-        if split != (config.seed, config.val_fraction):
-            raise TrainError(f"The teacher's {name} held out another validation split (seed, fraction {split}) than "
-                             f"this run ({config.seed}, {config.val_fraction}): it may have trained on faces this "
-                             "run validates on. Use the same --seed and --val-fraction.")
-    name = predictor.headline(predictor.names)
-    log(f"Teacher: {name} from {config.teacher}, on the {len(train)} training faces (once per run).")
-    targets = predictor.predict_faces(train.x[..., 0], [name])[name]
-    artifacts.write_npz(kept, probabilities=targets)
-    return targets
-
-
 def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, log) -> dict:
     import keras
 
@@ -386,8 +358,7 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
     last_epoch = state.first_epoch + sum(epochs for epochs, _ in runs)
     y_train = np.eye(NUM_CLASSES, dtype=np.float32)[splits.train.y]
     if config.teacher:  # knowledge distillation: the targets mix the teacher's answers with the labels
-        share = config.teacher_weight
-        y_train = share * teacher_targets(config, splits.train, checkpoints, resuming, log) + (1 - share) * y_train
+        y_train = distilled_targets(y_train, config, splits.train, checkpoints, resuming, log)
     y_val = np.eye(NUM_CLASSES, dtype=np.float32)[splits.val.y]
     weights_by_class = class_weights(splits.train.y) if spec.class_weighted else None
     steps = int(np.ceil(len(splits.train) / config.batch_size))

@@ -1,0 +1,55 @@
+"""Knowledge distillation: a teacher's answers on the training faces become part of a run's targets.
+
+    python -m core train cnn_aug --data PATH --teacher artifacts [--teacher-weight 0.5]
+
+The teacher is an artifact folder; its ensemble (else its first model), each network with its own test-time
+augmentation, answers for every training face once per run. The targets are ``share`` x those answers +
+(1 - ``share``) x the one-hot labels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from core import artifacts
+from core.checkpoint import TrainError
+from core.classes import NUM_CLASSES
+from core.data import Split
+
+TEACHER_WEIGHT = 0.5  # --teacher without --teacher-weight: half the target from the teacher, half from the label
+TEACHER_TARGETS = "teacher_targets.npz"  # beside the checkpoint: the teacher's answers, computed once per run
+
+
+def teacher_answers(config, train: Split, checkpoints: Path, resuming: bool, log) -> np.ndarray:
+    """The teacher's probabilities (N, 7) for the training faces of a run (``core.train.TrainConfig``). Computed
+    once per run, kept beside the checkpoint for --resume."""
+    from core.predictor import Predictor  # training needs it only with a teacher
+
+    kept = checkpoints / TEACHER_TARGETS
+    if resuming and kept.is_file():
+        targets = artifacts.read_npz(kept)["probabilities"]
+        if targets.shape == (len(train), NUM_CLASSES):
+            return targets
+    predictor = Predictor(config.teacher, warm_detector=False)
+    if not predictor.names:
+        raise TrainError(f"--teacher {config.teacher} holds no trained model to learn from.")
+    for name in predictor.networks:  # a teacher that trained on this run's validation faces would leak them
+        card = artifacts.read_json(Path(config.teacher) / name / artifacts.CARD)
+        split = (card.get("seed"), (card.get("data") or {}).get("val_fraction"))
+        if split != (config.seed, config.val_fraction):
+            raise TrainError(f"The teacher's {name} held out another validation split (seed, fraction {split}) than "
+                             f"this run ({config.seed}, {config.val_fraction}): it may have trained on faces this "
+                             "run validates on. Use the same --seed and --val-fraction.")
+    name = predictor.headline(predictor.names)
+    log(f"Teacher: {name} from {config.teacher}, on the {len(train)} training faces (once per run).")
+    targets = predictor.predict_faces(train.x[..., 0], [name])[name]
+    artifacts.write_npz(kept, probabilities=targets)
+    return targets
+
+
+def distilled_targets(labels: np.ndarray, config, train: Split, checkpoints: Path, resuming: bool, log) -> np.ndarray:
+    """One-hot ``labels`` mixed with the teacher's answers: ``config.teacher_weight`` of the target is the teacher's."""
+    share = config.teacher_weight
+    return share * teacher_answers(config, train, checkpoints, resuming, log) + (1 - share) * labels
