@@ -45,6 +45,7 @@ class TrainState:
     continued_from: dict | None = None  # the finished run this one carries on (folder, epochs, its card's command)
     plateau_scale: float = 1.0  # the "plateau" schedule's rate as a share of the phase's peak rate
     plateau_stalled: int = 0  # its epochs since validation accuracy last improved
+    teacher: dict | None = None  # distillation: the teacher's folder, the model that answered, its networks' SHA-256
 
     @property
     def first_epoch(self) -> int:

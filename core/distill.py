@@ -22,21 +22,24 @@ TEACHER_WEIGHT = 0.5  # --teacher without --teacher-weight: half the target from
 TEACHER_TARGETS = "teacher_targets.npz"  # beside the checkpoint: the teacher's answers, computed once per run
 
 
-def teacher_answers(config, train: Split, checkpoints: Path, resuming: bool, log) -> np.ndarray:
-    """The teacher's probabilities (N, 7) for the training faces of a run (``core.train.TrainConfig``). Computed
-    once per run, kept beside the checkpoint for --resume."""
+def teacher_answers(config, train: Split, checkpoints: Path, resuming: bool, log) -> tuple[np.ndarray, dict | None]:
+    """The teacher's probabilities (N, 7) for the training faces of a run (``core.train.TrainConfig``), and which
+    teacher gave them (its folder, the model that answered, each network's SHA-256), None where a resumed run
+    reuses the answers it kept beside its checkpoint."""
     from core.predictor import Predictor  # training needs it only with a teacher
 
     kept = checkpoints / TEACHER_TARGETS
     if resuming and kept.is_file():
         targets = artifacts.read_npz(kept)["probabilities"]
         if targets.shape == (len(train), NUM_CLASSES):
-            return targets
+            return targets, None
     predictor = Predictor(config.teacher, warm_detector=False)
     if not predictor.names:
         raise TrainError(f"--teacher {config.teacher} holds no trained model to learn from.")
+    shas = {}
     for name in predictor.networks:  # a teacher that trained on this run's validation faces would leak them
         card = artifacts.read_json(Path(config.teacher) / name / artifacts.CARD)
+        shas[name] = card.get("model_sha256")
         split = (card.get("seed"), (card.get("data") or {}).get("val_fraction"))
         if split != (config.seed, config.val_fraction):
             raise TrainError(f"The teacher's {name} held out another validation split (seed, fraction {split}) than "
@@ -46,10 +49,13 @@ def teacher_answers(config, train: Split, checkpoints: Path, resuming: bool, log
     log(f"Teacher: {name} from {config.teacher}, on the {len(train)} training faces (once per run).")
     targets = predictor.predict_faces(train.x[..., 0], [name])[name]
     artifacts.write_npz(kept, probabilities=targets)
-    return targets
+    return targets, {"folder": str(config.teacher), "answered_by": name, "model_sha256": shas}
 
 
-def distilled_targets(labels: np.ndarray, config, train: Split, checkpoints: Path, resuming: bool, log) -> np.ndarray:
-    """One-hot ``labels`` mixed with the teacher's answers: ``config.teacher_weight`` of the target is the teacher's."""
+def distilled_targets(labels: np.ndarray, config, train: Split, checkpoints: Path, resuming: bool,
+                      log) -> tuple[np.ndarray, dict | None]:
+    """One-hot ``labels`` mixed with the teacher's answers (``config.teacher_weight`` of the target is the
+    teacher's), and the teacher's identity as ``teacher_answers`` gives it."""
+    answers, teacher = teacher_answers(config, train, checkpoints, resuming, log)
     share = config.teacher_weight
-    return share * teacher_answers(config, train, checkpoints, resuming, log) + (1 - share) * labels
+    return share * answers + (1 - share) * labels, teacher

@@ -63,6 +63,7 @@ def export_and_evaluate(trained, state: TrainState, config: TrainConfig, precisi
         "epochs_run": state.epoch,
         "epochs_max": state.first_epoch + config.epochs + sum(epochs for epochs, _ in config.restarts),
         "continued_from": state.continued_from,
+        "teacher": state.teacher,
         "best_epoch": state.best_epoch,
         "best_val_accuracy": state.best_val_accuracy,
         "stopped_early": state.stopped_early,

@@ -143,6 +143,12 @@ def model_card_markdown(model: ModelArtifacts) -> str:
     return "\n".join(lines)
 
 
+def _teacher(teacher: dict) -> str:
+    """Which teacher's answers a distilled model learnt from, each of its networks by SHA-256 (first 12 digits)."""
+    networks = ", ".join(f"{name} `{(sha or MISSING)[:12]}`" for name, sha in teacher["model_sha256"].items())
+    return f"the {teacher['answered_by']} of `{teacher['folder']}` ({networks})"
+
+
 def _making_section(model: ModelArtifacts) -> list[str]:
     """Cards from before the optimizer and schedule were recorded were all AdamW, weight decay 1e-4, cosine."""
     card = model.card
@@ -169,6 +175,7 @@ def _making_section(model: ModelArtifacts) -> list[str]:
                 ],
                 ["optimizer, schedule", f"{card.get('optimizer', 'adamw')} (weight decay "
                                         f"{card.get('weight_decay', 1e-4):g}), {card.get('schedule', 'cosine')}"],
+                *([["distilled from", _teacher(card["teacher"])]] if card.get("teacher") else []),
                 ["label smoothing", card.get("label_smoothing", MISSING)],
                 ["batch size", card.get("batch_size", MISSING)],
                 [

@@ -358,7 +358,8 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
     last_epoch = state.first_epoch + sum(epochs for epochs, _ in runs)
     y_train = np.eye(NUM_CLASSES, dtype=np.float32)[splits.train.y]
     if config.teacher:  # knowledge distillation: the targets mix the teacher's answers with the labels
-        y_train = distilled_targets(y_train, config, splits.train, checkpoints, resuming, log)
+        y_train, teacher = distilled_targets(y_train, config, splits.train, checkpoints, resuming, log)
+        state.teacher = teacher or state.teacher
     y_val = np.eye(NUM_CLASSES, dtype=np.float32)[splits.val.y]
     weights_by_class = class_weights(splits.train.y) if spec.class_weighted else None
     steps = int(np.ceil(len(splits.train) / config.batch_size))

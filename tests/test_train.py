@@ -295,7 +295,7 @@ def test_a_student_learns_from_the_teachers_answers_mixed_with_the_labels(tmp_pa
     import keras
 
     from core import predictor as predictor_module
-    from core.model_card import _command_line
+    from core.model_card import _command_line, model_card_markdown
 
     data, teacher = trained_root / "fer", trained_root / "artifacts"
     splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
@@ -327,3 +327,9 @@ def test_a_student_learns_from_the_teachers_answers_mixed_with_the_labels(tmp_pa
     assert np.allclose(targets[1], expected, atol=1e-5)
     assert (card["command"]["teacher"], card["command"]["teacher_weight"]) == (str(teacher), 0.5)
     assert f"--teacher {teacher} --teacher-weight 0.5" in _command_line(card["command"])
+    # the teacher's networks as they were when it answered
+    shas = {n: json.loads((teacher / n / "card.json").read_text())["model_sha256"] for n in TRAINED_MODELS}
+    assert card["teacher"] == {"folder": str(teacher), "answered_by": "ensemble", "model_sha256": shas}
+    assert all(shas.values())
+    student = artifacts.read_model_artifacts(tmp_path / "out" / "cnn")
+    assert f"the ensemble of `{teacher}`" in model_card_markdown(student)
