@@ -110,7 +110,9 @@ def model_card_markdown(model: ModelArtifacts) -> str:
     if model.ensemble:
         lines += ["## What it combines", "",
                   "A weighted average of its members' probabilities, each with its own test-time augmentation; the "
-                  "weights were searched on the validation split.", "",
+                  f"weights (multiples of {model.ensemble.get('weight_step', 0.1):g}) give the "
+                  f"{'lowest log-loss' if model.ensemble.get('chosen_by') == 'log-loss' else 'best accuracy'} "
+                  "on the validation split.", "",
                   *_table(["member", "weight", "test-time augmentation"],
                           [[f"{REGISTRY[m].title if m in REGISTRY else m} (`{m}`)", f"{w:.1f}",
                             model.ensemble.get("members_tta", {}).get(m, MISSING)]
@@ -198,12 +200,21 @@ def _making_section(model: ModelArtifacts) -> list[str]:
     ]
     if model.history is not None and len(model.history):
         runs = training_runs(model.history)
-        lines += [f"It was trained in {len(runs)} run(s); each after the first continued the finished model with "
-                  "a new warm-up and cosine (a warm restart):", "",
-                  *_table(["run", "epochs", "peak learning rate", "phases", "best validation accuracy"],
-                          [[i, f"{r['epochs'][0]}–{r['epochs'][1]}", f"{r['peak_learning_rate']:.1e}",
-                            ", ".join(r["phases"]), f"{r['best_val_accuracy']:.4f}"] for i, r in enumerate(runs, 1)]),
-                  "", f"The last run: {_command_line(card.get('command'))}", ""]
+        command = _command_line(card.get("command"))
+        if len(runs) == 1:
+            intro, outro = "It was trained in one run:", f"One command makes it again: {command}"
+        elif card.get("continued_from"):
+            intro = (f"It was trained in {len(runs)} runs; each after the first continued the finished model with "
+                     "a new warm-up and cosine (a warm restart, `--continue-from`):")
+            outro = f"The last run: {command}"
+        else:
+            intro = f"It was trained in {len(runs)} runs, the warm restarts after the first planned by its recipe:"
+            outro = f"One command ran them all: {command}"
+        lines += [intro, "", *_table(["run", "epochs", "peak learning rate", "phases", "best validation accuracy"],
+                                     [[i, f"{r['epochs'][0]}–{r['epochs'][1]}", f"{r['peak_learning_rate']:.1e}",
+                                       ", ".join(r["phases"]), f"{r['best_val_accuracy']:.4f}"]
+                                      for i, r in enumerate(runs, 1)]),
+                  "", outro, ""]
     return lines
 
 

@@ -30,6 +30,20 @@ def test_the_weights_favour_the_member_that_is_right_on_validation():
     assert (combine({"good": right, "bad": wrong}, weights).argmax(1) == y_val).all()
 
 
+def test_the_weights_are_the_grid_weighting_with_the_lowest_validation_log_loss():
+    rng = np.random.default_rng(5)
+    y_val = rng.integers(0, 7, 60)
+    members = {name: rng.dirichlet(np.full(7, 0.5), 60).astype(np.float32) for name in ("a", "b", "c")}
+    members["a"][np.arange(60), y_val] += 0.3  # a is right more often, b and c add little
+    members["a"] /= members["a"].sum(axis=1, keepdims=True)
+
+    def log_loss(weights):
+        return -np.mean(np.log(combine(members, weights)[np.arange(60), y_val]))
+
+    lowest = min(weight_grid(list(members)), key=log_loss)
+    assert choose_weights(y_val, members) == lowest and lowest["a"] > 0.5
+
+
 def test_the_ensemble_artifacts_match_a_hand_computation(trained_root):
     root = trained_root / "artifacts"
     folder = root / "ensemble"

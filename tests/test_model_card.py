@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -58,3 +59,14 @@ def test_the_recorded_command_repeats_the_recipe_augmentation_included():
     assert model_card._command_line(command) == (
         "`python -m core train cnn_aug --data fer --epochs 40 --optimizer adamw --augmentation flip zoom`")
     assert model_card._command_line({**command, "augmentation": []}).endswith("--augmentation none`")
+
+
+def test_a_card_says_whether_its_runs_were_one_command_or_continued_by_hand(committed):
+    one_run = model_card.model_card_markdown(committed["cnn_aug"])  # its recipe, run once from scratch
+    assert "It was trained in one run:" in one_run and "One command makes it again: `python -m core train" in one_run
+    chained = model_card.model_card_markdown(committed["resnet50v2"])
+    assert "It was trained in 3 runs; each after the first continued" in chained and "The last run: `" in chained
+    model = committed["resnet50v2"]
+    planned = model_card.model_card_markdown(replace(model, card={**model.card, "continued_from": None}))
+    assert "It was trained in 3 runs, the warm restarts after the first planned by its recipe:" in planned
+    assert "One command ran them all: `" in planned
