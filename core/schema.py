@@ -122,8 +122,10 @@ CARD = {
     "continued_from": Optional(dict), "command": Optional(dict), "storage": Optional(dict), "data": Optional(dict),
     "machine": Optional(dict), "versions": Optional(dict), "optimizer": Optional(str), "schedule": Optional(str),
     "weight_decay": Optional(NUMBER),
+    "teacher": Optional({"folder": str, "answered_by": str, "model_sha256": Each(Optional(str))}),
 }
-ENSEMBLE = {"members": Each(NUMBER), "members_tta": Optional(Each(TTA_MODES))}
+ENSEMBLE = {"members": Each(NUMBER), "members_tta": Optional(Each(TTA_MODES)), "weight_step": Optional(FRACTION),
+            "chosen_by": Optional(("log-loss", "accuracy"))}
 DATASET = {
     "splits": Each({"total": COUNT, "counts": Each(COUNT, CLASS_NAMES), "fractions": Each(FRACTION, CLASS_NAMES)},
                    ("train", "val", "test")),

@@ -108,6 +108,14 @@ BAD_FILES = [
         "ensemble.json gives every member weight zero",
     ),
     (
+        "a distilled model's teacher half recorded",
+        "cnn_aug",
+        "card.json",
+        lambda f: edit_json(f, lambda c: {**c, "teacher": {"folder": "artifacts"}}),
+        "overview",
+        "card.json.teacher lacks 'answered_by'",
+    ),
+    (
         "ensemble members not weights",
         "ensemble",
         "ensemble.json",
