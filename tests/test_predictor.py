@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import faces
+from core import artifacts, faces
 from core.__main__ import main
 from core.classes import CLASS_NAMES
 from core.inference import TTA_MODES, combine, tta_views
+from core.models import TRAINED_MODELS
 from core.photo_set import compose_photo
 from core.predictor import Predictor, doubts
 
@@ -69,11 +70,13 @@ def test_a_model_that_cannot_load_is_named_and_takes_its_ensemble_with_it(traine
 
     root = tmp_path / "artifacts"
     shutil.copytree(trained_root / "artifacts", root)
-    (root / "cnn" / "model.keras").write_bytes(b"not a model")
+    weights = artifacts.read_json(root / "ensemble" / artifacts.ENSEMBLE)["members"]
+    member = max(weights, key=weights.get)  # a member the ensemble cannot do without
+    (root / member / "model.keras").write_bytes(b"not a model")
     engine = Predictor(root)
-    assert "could not be loaded" in engine.broken["cnn"]
-    assert "cnn" in engine.broken["ensemble"]
-    assert engine.names == ["cnn_aug", "vgg16", "resnet50v2"]
+    assert "could not be loaded" in engine.broken[member]
+    assert member in engine.broken["ensemble"]
+    assert engine.names == [name for name in TRAINED_MODELS if name != member]
 
 
 def test_doubts_name_a_low_top_probability_and_the_models_that_disagree():
