@@ -138,6 +138,21 @@ def list_model_dirs(root) -> dict[str, Path]:
             and any((d / f).exists() for f in MODEL_FILES + ENSEMBLE_FILES)}
 
 
+def validation_split(root, names=None) -> tuple[int, float]:
+    """The validation split, (seed, fraction), that the trained models under ``root`` (or those of them in
+    ``names``) held out, read from their cards; an ArtifactError where none has a card or they differ."""
+    splits = {}
+    for name, folder in list_model_dirs(root).items():
+        if (names is None or name in names) and not is_ensemble(folder) and (folder / CARD).is_file():
+            card = read_json(folder / CARD)
+            splits[name] = (card.get("seed"), (card.get("data") or {}).get("val_fraction"))
+    if not splits:
+        raise ArtifactError(f"{root} holds no trained model with a card.")
+    if len(set(splits.values())) > 1:
+        raise ArtifactError(f"The models in {root} held out different validation splits (seed, fraction): {splits}.")
+    return next(iter(splits.values()))
+
+
 def is_ensemble(folder) -> bool:
     return (Path(folder) / ENSEMBLE).is_file()
 

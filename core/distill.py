@@ -36,15 +36,13 @@ def teacher_answers(config, train: Split, checkpoints: Path, resuming: bool, log
     predictor = Predictor(config.teacher, warm_detector=False)
     if not predictor.names:
         raise TrainError(f"--teacher {config.teacher} holds no trained model to learn from.")
-    shas = {}
-    for name in predictor.networks:  # a teacher that trained on this run's validation faces would leak them
-        card = artifacts.read_json(Path(config.teacher) / name / artifacts.CARD)
-        shas[name] = card.get("model_sha256")
-        split = (card.get("seed"), (card.get("data") or {}).get("val_fraction"))
-        if split != (config.seed, config.val_fraction):
-            raise TrainError(f"The teacher's {name} held out another validation split (seed, fraction {split}) than "
-                             f"this run ({config.seed}, {config.val_fraction}): it may have trained on faces this "
-                             "run validates on. Use the same --seed and --val-fraction.")
+    split = artifacts.validation_split(config.teacher, predictor.networks)
+    if split != (config.seed, config.val_fraction):  # a teacher that trained on this run's validation faces leaks them
+        raise TrainError(f"The teacher {config.teacher} held out another validation split (seed, fraction {split}) "
+                         f"than this run ({config.seed}, {config.val_fraction}): it may have trained on faces this "
+                         "run validates on. Use the same --seed and --val-fraction.")
+    shas = {name: artifacts.read_json(Path(config.teacher) / name / artifacts.CARD).get("model_sha256")
+            for name in predictor.networks}
     name = predictor.headline(predictor.names)
     log(f"Teacher: {name} from {config.teacher}, on the {len(train)} training faces (once per run).")
     targets = predictor.predict_faces(train.x[..., 0], [name])[name]

@@ -182,3 +182,14 @@ def test_a_copy_of_a_model_folder_under_a_new_name_stays_on_every_run(copy, monk
     app.run()  # a rerun once dropped the copy: the model picker matched it to the original by title
     assert "Custom CNN (my_model)" in list(app.dataframe[0].value["model"])
     assert "my_model" in app.session_state["chosen"]
+
+
+def test_the_validation_split_is_read_from_the_cards_and_must_be_one(copy, tmp_path):
+    """Studies and --teacher take the held-out split from the models' cards, never from a constant."""
+    assert artifacts.validation_split(copy) == (1234, 0.1)
+    edit_json(copy / "vgg16" / "card.json", lambda card: {**card, "seed": 7})
+    assert artifacts.validation_split(copy, ["cnn", "cnn_aug"]) == (1234, 0.1)
+    with pytest.raises(artifacts.ArtifactError, match=r"different validation splits.*'vgg16': \(7, 0.1\)"):
+        artifacts.validation_split(copy)
+    with pytest.raises(artifacts.ArtifactError, match="no trained model with a card"):
+        artifacts.validation_split(tmp_path / "empty")

@@ -17,7 +17,7 @@ import argparse
 import cv2
 import numpy as np
 
-from core import faces
+from core import artifacts, faces
 from core.data import load_dataset, make_splits
 from core.predictor import Predictor
 
@@ -29,7 +29,8 @@ parser.add_argument("--artifacts", default="artifacts")
 parser.add_argument("--faces", type=int, default=300)
 args = parser.parse_args()
 
-val = make_splits(load_dataset(args.data), 0.1, 1234).val  # the split the committed models were validated on
+seed, fraction = artifacts.validation_split(args.artifacts)
+val = make_splits(load_dataset(args.data), fraction, seed).val  # the faces --artifacts' models validated on
 rng = np.random.default_rng(3)
 originals = val.x[rng.choice(len(val), args.faces, replace=False), :, :, 0]
 predictor = Predictor(args.artifacts, warm_detector=False)

@@ -24,7 +24,7 @@ from collections import Counter
 import cv2
 import numpy as np
 
-from core import faces
+from core import artifacts, faces
 from core.data import load_dataset, make_splits
 from core.photo_benchmark import matching_box
 from core.photo_set import compose_photo
@@ -36,7 +36,8 @@ parser.add_argument("--artifacts", default="artifacts")
 parser.add_argument("--photos", type=int, default=400)
 args = parser.parse_args()
 
-val = make_splits(load_dataset(args.data), 0.1, 1234).val  # the split the committed models were validated on
+seed, fraction = artifacts.validation_split(args.artifacts)
+val = make_splits(load_dataset(args.data), fraction, seed).val  # the faces --artifacts' models validated on
 rng = np.random.default_rng(7)
 index = rng.choice(len(val), args.photos, replace=False)
 photos = [compose_photo(val.x[i, :, :, 0], rng) for i in index]
