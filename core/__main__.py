@@ -57,6 +57,9 @@ def _add_train_args(parser):
     parser.add_argument("--teacher-weight", type=float, metavar="SHARE",
                         help=f"the targets' share from the teacher, the rest from the labels "
                              f"(default {TEACHER_WEIGHT})")
+    parser.add_argument("--weight-average", type=float, metavar="DECAY",
+                        help="validate and keep a moving average of the weights, updated every step with this decay "
+                             "(e.g. 0.999; 0: none); default: the registry's (none)")
     parser.add_argument(
         "--patience",
         type=int,
@@ -74,7 +77,7 @@ def _config(args, model: str, resume: bool | None = None) -> TrainConfig:
                        class_weights_from_epoch=getattr(args, "class_weights_from_epoch", None),
                        continue_from=getattr(args, "continue_from", None), patience=args.patience,
                        optimizer=args.optimizer, schedule=args.schedule, teacher=args.teacher,
-                       teacher_weight=args.teacher_weight,
+                       teacher_weight=args.teacher_weight, weight_average=args.weight_average,
                        augmentation=None if args.augmentation is None else [a for a in args.augmentation
                                                                              if a != "none"])
 

@@ -60,6 +60,7 @@ def export_and_evaluate(trained, state: TrainState, config: TrainConfig, precisi
         "optimizer": config.optimizer,
         "weight_decay": spec.weight_decay,
         "schedule": config.schedule,
+        "weight_average": config.weight_average,
         "epochs_run": state.epoch,
         "epochs_max": state.first_epoch + config.epochs + sum(epochs for epochs, _ in config.restarts),
         "continued_from": state.continued_from,

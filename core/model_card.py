@@ -51,7 +51,7 @@ def _command_line(command: dict | None) -> str:
              "seed": "--seed", "patience": "--patience", "class_weights_from_epoch": "--class-weights-from",
              "continue_from": "--continue-from", "optimizer": "--optimizer", "schedule": "--schedule",
              "val_fraction": "--val-fraction", "limit": "--limit", "augmentation": "--augmentation",
-             "teacher": "--teacher", "teacher_weight": "--teacher-weight"}
+             "teacher": "--teacher", "teacher_weight": "--teacher-weight", "weight_average": "--weight-average"}
     parts = [f"python -m core train {command['model']} --data {command['data']}"]
     for key, flag in flags.items():
         value = command.get(key)
@@ -178,6 +178,8 @@ def _making_section(model: ModelArtifacts) -> list[str]:
                 ["optimizer, schedule", f"{card.get('optimizer', 'adamw')} (weight decay "
                                         f"{card.get('weight_decay', 1e-4):g}), {card.get('schedule', 'cosine')}"],
                 *([["distilled from", _teacher(card["teacher"])]] if card.get("teacher") else []),
+                *([["weights kept", f"their moving average (decay {card['weight_average']:g} per step), validated "
+                                    "and exported in place of the last step's"]] if card.get("weight_average") else []),
                 ["label smoothing", card.get("label_smoothing", MISSING)],
                 ["batch size", card.get("batch_size", MISSING)],
                 [

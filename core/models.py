@@ -51,6 +51,7 @@ class ModelSpec:
     schedule: str = "cosine"  # after the warm-up: "cosine" over the epoch budget, or "plateau" (see core.train)
     restarts: tuple = ()  # planned warm restarts after the first run, each (epochs, peak learning rate); cosine only
     patience: int = 8  # epochs without a better validation accuracy before the last run stops early
+    weight_average: float = 0.0  # the decay per step of the weights' moving average kept (core.weight_average), 0: none
     widths: tuple = (32, 64, 128, 256)  # the CNN's four conv blocks
     input_size: int = IMAGE_SIZE  # transfer models resize to this inside the model
     head_epochs: int = 5  # transfer models with pretrained weights: frozen-base epochs first

@@ -121,7 +121,7 @@ CARD = {
     "trained_at": Optional(str), "dtype_policy": Optional(str), "augmentation_layers": Optional(ListOf(str)),
     "continued_from": Optional(dict), "command": Optional(dict), "storage": Optional(dict), "data": Optional(dict),
     "machine": Optional(dict), "versions": Optional(dict), "optimizer": Optional(str), "schedule": Optional(str),
-    "weight_decay": Optional(NUMBER),
+    "weight_decay": Optional(NUMBER), "weight_average": Optional(NUMBER),
     "teacher": Optional({"folder": str, "answered_by": str, "model_sha256": Each(Optional(str))}),
 }
 ENSEMBLE = {"members": Each(NUMBER), "members_tta": Optional(Each(TTA_MODES)), "weight_step": Optional(FRACTION),

@@ -13,8 +13,9 @@ A model with deferred class weights (``class_weights_from_epoch``) trains unweig
 features form on the natural class mix, then weighted; its kept weights come from after the switch.
 ``continue_from`` starts from a finished model's folder instead of new weights and trains ``epochs`` more
 with a fresh warm-up and cosine (a warm restart); history, timings and the kept epoch carry on from it.
-A recipe's planned restarts (``ModelSpec.restarts``) run in the same call. The finished model is exported into
-a staging folder that then takes the place of ``<out>/<model>/`` (``core.checkpoint.swap_in``).
+A recipe's planned restarts (``ModelSpec.restarts``) run in the same call. With ``weight_average``, a moving
+average of the weights (``core.weight_average``) is what validation scores and the kept weights are. The finished
+model is exported into a staging folder that then takes the place of ``<out>/<model>/`` (``core.checkpoint.swap_in``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import math
 import shutil
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -69,9 +71,9 @@ PLATEAU_PATIENCE = 5  # ... after this many epochs without a better validation a
 # Settings a resumed run must share with the run it resumes; the epoch budget and patience may change.
 RESUME_MUST_MATCH = ("data", "seed", "val_fraction", "batch_size", "learning_rate", "weights", "limit",
                      "class_weights_from_epoch", "continue_from", "optimizer", "schedule", "restarts",
-                     "augmentation", "teacher", "teacher_weight")
+                     "augmentation", "teacher", "teacher_weight", "weight_average")
 SETTINGS_BEFORE_THEY_WERE_RECORDED = {"optimizer": "adamw", "schedule": "cosine", "restarts": [], "teacher": None,
-                                      "teacher_weight": None}  # older checkpoints
+                                      "teacher_weight": None, "weight_average": 0.0}  # older checkpoints
 
 
 @dataclass
@@ -97,6 +99,7 @@ class TrainConfig:
     optimizer: str | None = None  # "adamw" or "sgd" (None: the registry's)
     schedule: str | None = None  # "cosine" or "plateau" (None: the registry's)
     augmentation: list | None = None  # names among AUGMENTATIONS, [] for none (None: the registry's)
+    weight_average: float | None = None  # the decay of the weights' moving average kept, 0 for none (None: registry's)
     restarts: list | None = None  # planned warm restarts, [epochs, peak rate] each (None: the registry's; none when
     # continuing a finished run, which is itself a restart)
 
@@ -131,6 +134,7 @@ def resolved_config(config: TrainConfig) -> TrainConfig:
                                   else config.class_weights_from_epoch) if spec.class_weighted else None,
         teacher_weight=(TEACHER_WEIGHT if config.teacher_weight is None else config.teacher_weight)
         if config.teacher else None,
+        weight_average=spec.weight_average if config.weight_average is None else config.weight_average,
     )
 
 
@@ -245,6 +249,8 @@ def _check_request(config: TrainConfig) -> None:
         raise TrainError(f"Unknown precision '{config.precision}': use {', '.join(PRECISIONS)}.")
     if config.teacher_weight is not None and not (config.teacher and 0 < config.teacher_weight <= 1):
         raise TrainError("--teacher-weight needs --teacher and a share in (0, 1].")
+    if config.weight_average is not None and not 0 <= config.weight_average < 1:
+        raise TrainError("--weight-average is the average's decay per step: 0 (none) or in (0, 1), e.g. 0.999.")
     try:
         machines = cluster_tasks()
     except ValueError as error:
@@ -310,6 +316,8 @@ def train(config: TrainConfig, splits: Splits | None = None, log=print) -> dict:
 def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, log) -> dict:
     import keras
 
+    from core.weight_average import WeightAverage  # imports keras
+
     spec = get_spec(config.model)
     weights_from = config.class_weights_from_epoch
     checkpoints = checkpoint_dir(model_dir)
@@ -361,6 +369,7 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
         y_train, teacher = distilled_targets(y_train, config, splits.train, checkpoints, resuming, log)
         state.teacher = teacher or state.teacher
     y_val = np.eye(NUM_CLASSES, dtype=np.float32)[splits.val.y]
+    average = WeightAverage.for_run(config.weight_average, model, checkpoints, resuming, log)
     weights_by_class = class_weights(splits.train.y) if spec.class_weighted else None
     steps = int(np.ceil(len(splits.train) / config.batch_size))
     log(f"Training {spec.name}: {len(splits.train)} training, {len(splits.val)} validation images; "
@@ -395,7 +404,8 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
         result = model.fit(splits.train.x, y_train, batch_size=config.batch_size, epochs=state.epoch + 1,
                            initial_epoch=state.epoch, validation_data=(splits.val.x, y_val),
                            class_weight=weights_by_class if state.epoch >= (weights_from or 0) else None,
-                           callbacks=[progress, tensorboard], verbose=0, shuffle=True)
+                           callbacks=[progress, tensorboard, *([average] if average else [])], verbose=0,
+                           shuffle=True)
         seconds = time.perf_counter() - started
         logs = {key: float(values[-1]) for key, values in result.history.items()}
         if not all(math.isfinite(logs[k]) for k in ("loss", "val_loss")):
@@ -412,7 +422,8 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
         if improved:
             state.best_val_accuracy, state.best_epoch = logs["val_accuracy"], state.epoch
             state.epochs_since_best = 0
-            artifacts.save_keras_weights(model, checkpoints / BEST_WEIGHTS)
+            with average.applied(model) if average else nullcontext():
+                artifacts.save_keras_weights(model, checkpoints / BEST_WEIGHTS)
         else:
             state.epochs_since_best += 1
         if config.schedule == "plateau" and run_epoch >= WARMUP_EPOCHS:
@@ -422,6 +433,8 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
         if phase == last_phase and last_run and state.epochs_since_best >= config.patience:
             state.stopped_early = True
         save_checkpoint(model, state, checkpoints)
+        if average:  # after the state: a crash between the two costs the average an epoch, never counts one twice
+            average.save(checkpoints)
         if sys.stdout.isatty():
             sys.stdout.write("\r")
         log(f"epoch {state.epoch}/{last_epoch} [{phase}] loss {logs['loss']:.4f} acc {logs['accuracy']:.4f} "
@@ -432,6 +445,8 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
         model.load_weights(checkpoints / BEST_WEIGHTS)
     else:  # lost, and no epoch ran since: the last epoch's weights are what there is
         state.best_epoch, state.best_val_accuracy = state.epoch, state.history[-1]["val_accuracy"]
+        if average:
+            average.apply(model)
     staged = staging_dir(model_dir.parent, spec.name)
     try:
         card = export_and_evaluate(model, state, config, precision, splits, staged, log)

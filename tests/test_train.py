@@ -333,3 +333,44 @@ def test_a_student_learns_from_the_teachers_answers_mixed_with_the_labels(tmp_pa
     assert all(shas.values())
     student = artifacts.read_model_artifacts(tmp_path / "out" / "cnn")
     assert f"the ensemble of `{teacher}`" in model_card_markdown(student)
+
+
+def test_a_run_with_a_weight_average_keeps_the_average_and_trains_on_from_the_raw_weights(tmp_path):
+    """--weight-average: the best epoch's saved weights are the average, the checkpoint's model the raw weights;
+    the average is kept beside the checkpoint for --resume, and the card records it."""
+    import keras
+
+    from core.checkpoint import BEST_WEIGHTS, LAST_MODEL, checkpoint_dir
+    from core.model_card import model_card_markdown
+    from core.weight_average import AVERAGE_FILE, averaged_variables
+
+    data = write_folder(tmp_path / "fer")
+    splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
+    config = TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=2, batch_size=16,
+                         precision="float32", weight_average=0.9)
+
+    def stop_after_first_epoch(message):
+        if message.startswith("epoch 1/2"):
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(config, splits=splits, log=stop_after_first_epoch)
+    checkpoints = checkpoint_dir(tmp_path / "out" / "cnn")
+    kept = artifacts.read_npz(checkpoints / AVERAGE_FILE)
+    assert int(kept["steps"]) == math.ceil(len(splits.train) / 16)  # every step of the epoch
+    model = keras.saving.load_model(checkpoints / LAST_MODEL)
+    raw = [v.numpy() for v in averaged_variables(model)]
+    model.load_weights(checkpoints / BEST_WEIGHTS)  # epoch 1, the best so far
+    best = [v.numpy() for v in averaged_variables(model)]
+    for i, saved in enumerate(best):
+        np.testing.assert_array_equal(kept[f"w{i}"], saved)
+    assert not all(np.array_equal(r, b) for r, b in zip(raw, best))
+
+    messages = []
+    card = train(replace(config, resume=True), splits=splits, log=messages.append)
+    assert not [m for m in messages if "no weight average" in m]
+    assert card["weight_average"] == 0.9 and card["command"]["weight_average"] == 0.9
+    markdown = model_card_markdown(artifacts.read_model_artifacts(tmp_path / "out" / "cnn"))
+    assert "--weight-average 0.9" in markdown and "moving average (decay 0.9 per step)" in markdown
+    with pytest.raises(TrainError, match="--weight-average"):
+        train(replace(config, out=str(tmp_path / "bad"), weight_average=1.0), splits=splits, log=lambda *_: None)
