@@ -51,5 +51,8 @@ def test_the_average_follows_each_step_and_validation_scores_it(tmp_path):
     assert resumed.load(tmp_path, model) and resumed.steps == 8
     for kept, mean in zip(resumed.average, average.average):
         np.testing.assert_array_equal(kept, mean)
+    order = [v.path for v in averaged_variables(model)]
+    model.layers[0].trainable = False  # freezing a layer (as transfer models' phases do) keeps the order
+    assert [v.path for v in averaged_variables(model)] == order
     other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5)])
     assert not WeightAverage(0.9).load(tmp_path, other)  # another model's average is not taken
