@@ -335,6 +335,7 @@ def test_a_student_learns_from_the_teachers_answers_mixed_with_the_labels(tmp_pa
     assert f"the ensemble of `{teacher}`" in model_card_markdown(student)
 
 
+@pytest.mark.slow
 def test_a_run_with_a_weight_average_keeps_the_average_and_trains_on_from_the_raw_weights(tmp_path):
     """--weight-average: the best epoch's saved weights are the average, the checkpoint's model the raw weights;
     the average is kept beside the checkpoint for --resume, and the card records it."""
