@@ -47,6 +47,7 @@ class WeightAverage(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._start(self.model)
+        self._variables = averaged_variables(self.model)  # once per fit call, not per step
 
     def _start(self, model) -> None:
         if self.average is None:  # no step averaged yet: the weights are their own average
@@ -55,7 +56,7 @@ class WeightAverage(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
         decay = min(self.decay, (1 + self.steps) / (WARMUP + self.steps))
-        for mean, variable in zip(self.average, averaged_variables(self.model)):
+        for mean, variable in zip(self.average, self._variables):
             mean *= decay
             mean += (1 - decay) * variable.numpy()
 
