@@ -9,7 +9,7 @@ almost none in objects) and OpenCV's Haar cascade (ships with opencv-python-head
 and sees some in textures such as coins). A detector's box is not a FER-2013 frame: FRAMING_FILE holds,
 for each detector, where FER-2013's frame sits around its box, measured on training faces by
 ``python -m core framing --data PATH`` (``core.photo_benchmark``), and ``crop_face`` cuts that frame, turned
-so that MTCNN's eye keypoints are level where they tilt more than FER-2013's own faces do.
+so that MTCNN's eye keypoints are level where they tilt more than a few degrees.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ MTCNN_MIN_CONFIDENCE = 0.9
 MTCNN_CONFIRMED_CONFIDENCE = 0.5  # a face this unsure counts only where a lenient Haar cascade sees one too
 CONFIRM_OVERLAP = 0.3  # intersection over union of the MTCNN and Haar boxes
 DETECTORS = ("mtcnn", "haar")
-LEVEL_ABOVE_DEGREES = 15.0  # a steeper eye line is levelled; FER-2013's own faces lean up to about this much
+LEVEL_ABOVE_DEGREES = 5.0  # a steeper eye line is levelled (chosen on validation: docs/studies/photo_framing.py)
 TURNED_DEGREES = (25.0, -25.0)  # MTCNN's last passes: the photo turned, for heads tilted too far for it upright
 FRAMING_FILE = Path(__file__).with_name("framing.json")
 
@@ -295,10 +295,10 @@ def crop_square(gray: np.ndarray, centre_x: float, centre_y: float, side: float,
     return to_gray48(crop)[0]
 
 
-def levelling(tilt: float | None) -> float:
-    """Degrees to turn a face whose eye line has this tilt: all of it where it is steeper than
-    LEVEL_ABOVE_DEGREES, else none (FER-2013's faces lean a little too, and the models learnt them so)."""
-    return tilt if tilt is not None and abs(tilt) > LEVEL_ABOVE_DEGREES else 0.0
+def levelling(tilt: float | None, above: float = LEVEL_ABOVE_DEGREES) -> float:
+    """Degrees to turn a face whose eye line has this tilt: all of it where it is steeper than ``above``
+    degrees, else none."""
+    return tilt if tilt is not None and abs(tilt) > above else 0.0
 
 
 def crop_face(gray: np.ndarray, detection: Detection, detector: str) -> np.ndarray:

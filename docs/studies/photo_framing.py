@@ -12,8 +12,8 @@ Places validation faces into synthetic photos (``core.photo_set``) and prints, f
 4. how the page's answer agrees where the page lists doubts about it (``core.predictor.doubts``: a low top
    probability or models that disagree) and where it lists none;
 5. faces turned by 10, 20 and 30 degrees in the photo: how many are found, and the agreement with the
-   originals as the page crops them (levelled by MTCNN's eyes above ``core.faces.LEVEL_ABOVE_DEGREES``),
-   never levelled and always levelled (section 3 gives the same for upright faces).
+   originals when the crop levels MTCNN's eye line where it tilts more than 0, 5, ... degrees, or never
+   (the page: above ``core.faces.LEVEL_ABOVE_DEGREES``; section 3 gives the same for upright faces).
 """
 
 from __future__ import annotations
@@ -85,12 +85,19 @@ def agreement(pixels, reference=originals) -> str:
                      for name, p in probabilities.items())
 
 
-def never_levelled(gray, detection):
-    return faces.crop_square(gray, *faces.frame_of(detection.box, "mtcnn"))
+LEVEL_ABOVE = (0.0, 5.0, 10.0, 15.0, 20.0, np.inf)  # degrees of eye tilt above which the crop is levelled
 
 
-def always_levelled(gray, detection):
-    return faces.crop_square(gray, *faces.frame_of(detection.box, "mtcnn"), angle=detection.tilt)
+def levelled_above(gray, detection, above):
+    return faces.crop_square(gray, *faces.frame_of(detection.box, "mtcnn"),
+                             angle=faces.levelling(detection.tilt, above))
+
+
+def by_level_threshold(found_crops, reference=originals):
+    """Agreement when the crop levels the eyes above each threshold: ``found_crops`` (gray, detection) pairs."""
+    for above in LEVEL_ABOVE:
+        label = "never levelled" if above == np.inf else f"levelled above {above:g} degrees"
+        print(f"     {label}:", agreement([levelled_above(g, d, above) for g, d in found_crops], reference))
 
 
 def true_frame(gray, frame, scale=1.0, shift=0.0):
@@ -104,8 +111,8 @@ print(f"3. eye line on these upright faces: median {np.median(tilts):.1f} degree
       f"(levelled) {np.mean(np.abs(tilts) > faces.LEVEL_ABOVE_DEGREES):.1%}")
 print("   agreement with the originals' answers on the faces found")
 print("   detector's frame (the page):", agreement([faces.crop_face(g, d, "mtcnn") for g, d, _ in crops]))
-print("   detector's frame, eyes never levelled:", agreement([never_levelled(g, d) for g, d, _ in crops]))
-print("   detector's frame, eyes always levelled:", agreement([always_levelled(g, d) for g, d, _ in crops]))
+print("   detector's frame, the eyes")
+by_level_threshold([(g, d) for g, d, _ in crops])
 for scale, shift in ((1.0, 0.0), (0.95, 0.0), (1.05, 0.0), (0.9, 0.0), (1.1, 0.0), (1.0, 0.03), (1.0, 0.06)):
     print(f"   true frame x {scale:.2f}, shifted {shift:.2f}:",
           agreement([true_frame(g, f, scale, shift) for g, _, f in crops]))
@@ -142,21 +149,15 @@ def turned(face, angle):
     return cv2.warpAffine(rgb, turn, rgb.shape[1::-1], borderMode=cv2.BORDER_REFLECT), (x, y, side)
 
 
-print("5. faces turned in the photo: found, and agreement with the originals as the page crops them (levelled "
-      f"where the eyes tilt more than {faces.LEVEL_ABOVE_DEGREES:g} degrees), never levelled and always levelled")
+print("5. faces turned in the photo: found, and agreement with the originals by the eye-levelling threshold "
+      f"(the page levels above {faces.LEVEL_ABOVE_DEGREES:g} degrees)")
 for angle in (10, 20, 30):
-    kept, page_crops, never, always = [], [], [], []
+    kept, turned_crops = [], []
     for n, i in enumerate(index):
         rgb, frame = turned(val.x[i, :, :, 0], angle if n % 2 else -angle)
         match = matching_box(faces.search(rgb, "mtcnn")[0], frame)
         if match is not None:
-            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
             kept.append(i)
-            page_crops.append(faces.crop_face(gray, match, "mtcnn"))
-            never.append(never_levelled(gray, match))
-            always.append(always_levelled(gray, match))
-    reference = predictor.predict_faces(val.x[kept].reshape(-1, 48, 48))
+            turned_crops.append((cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), match))
     print(f"   turned {angle} degrees: found {len(kept)} of {len(index)}")
-    print("     the page:", agreement(page_crops, reference))
-    print("     never levelled:", agreement(never, reference))
-    print("     always levelled:", agreement(always, reference))
+    by_level_threshold(turned_crops, predictor.predict_faces(val.x[kept].reshape(-1, 48, 48)))
