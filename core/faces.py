@@ -301,10 +301,11 @@ def levelling(tilt: float | None, above: float = LEVEL_ABOVE_DEGREES) -> float:
     return tilt if tilt is not None and abs(tilt) > above else 0.0
 
 
-def crop_face(gray: np.ndarray, detection: Detection, detector: str) -> np.ndarray:
-    """The face as FER-2013 frames its faces (calibrated per detector), a tilted head turned upright by its
-    eyes where the detector gives them (MTCNN), 48x48 grayscale."""
-    return crop_square(gray, *frame_of(detection.box, detector), angle=levelling(detection.tilt))
+def crop_face(gray: np.ndarray, detection: Detection, detector: str,
+              level_above: float = LEVEL_ABOVE_DEGREES) -> np.ndarray:
+    """The face as FER-2013 frames its faces (calibrated per detector), a head tilted more than ``level_above``
+    degrees turned upright by its eyes where the detector gives them (MTCNN), 48x48 grayscale."""
+    return crop_square(gray, *frame_of(detection.box, detector), angle=levelling(detection.tilt, level_above))
 
 
 def is_face_crop(rgb: np.ndarray) -> bool:

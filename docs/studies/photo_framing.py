@@ -88,16 +88,13 @@ def agreement(pixels, reference=originals) -> str:
 LEVEL_ABOVE = (0.0, 5.0, 10.0, 15.0, 20.0, np.inf)  # degrees of eye tilt above which the crop is levelled
 
 
-def levelled_above(gray, detection, above):
-    return faces.crop_square(gray, *faces.frame_of(detection.box, "mtcnn"),
-                             angle=faces.levelling(detection.tilt, above))
-
-
 def by_level_threshold(found_crops, reference=originals):
     """Agreement when the crop levels the eyes above each threshold: ``found_crops`` (gray, detection) pairs."""
     for above in LEVEL_ABOVE:
         label = "never levelled" if above == np.inf else f"levelled above {above:g} degrees"
-        print(f"     {label}:", agreement([levelled_above(g, d, above) for g, d in found_crops], reference))
+        page = " (the page)" if above == faces.LEVEL_ABOVE_DEGREES else ""
+        print(f"     {label}{page}:",
+              agreement([faces.crop_face(g, d, "mtcnn", above) for g, d in found_crops], reference))
 
 
 def true_frame(gray, frame, scale=1.0, shift=0.0):
@@ -110,7 +107,6 @@ print(f"3. eye line on these upright faces: median {np.median(tilts):.1f} degree
       f"{np.subtract(*np.percentile(tilts, [75, 25])):.1f}, steeper than {faces.LEVEL_ABOVE_DEGREES:g} degrees "
       f"(levelled) {np.mean(np.abs(tilts) > faces.LEVEL_ABOVE_DEGREES):.1%}")
 print("   agreement with the originals' answers on the faces found")
-print("   detector's frame (the page):", agreement([faces.crop_face(g, d, "mtcnn") for g, d, _ in crops]))
 print("   detector's frame, the eyes")
 by_level_threshold([(g, d) for g, d, _ in crops])
 for scale, shift in ((1.0, 0.0), (0.95, 0.0), (1.05, 0.0), (0.9, 0.0), (1.1, 0.0), (1.0, 0.03), (1.0, 0.06)):
