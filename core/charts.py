@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -195,9 +197,15 @@ def accuracy_against_cost(points, colours: dict) -> go.Figure:
         figure.add_scatter(x=[row.cost], y=[row.accuracy], mode="markers", name=row.title,
                            marker=dict(size=14, color=colours[row.model]),
                            hovertemplate=f"{row.title}: accuracy %{{y:.4f}}, %{{x:.3g}}<extra></extra>")
-    figure.update_xaxes(type="log")
-    figure.update_layout(height=420, margin=dict(t=30, l=10, r=10), yaxis_title="test accuracy",
-                         legend=dict(orientation="h", y=-0.25))
+    low, high = float(points["cost"].min()), float(points["cost"].max())
+    ticks = [m * 10.0**k for k in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
+             for m in (1, 2, 5) if low / 2 <= m * 10.0**k <= high * 2]
+    figure.update_xaxes(type="log", range=[math.log10(low) - 0.15, math.log10(high) + 0.15], tickvals=ticks,
+                        ticktext=[f"{t:g}" for t in ticks])
+    worst, best = float(points["accuracy"].min()), float(points["accuracy"].max())
+    pad = max(0.01, 0.1 * (best - worst))  # one point alone gets a narrow band, not the default 0 to 1.5
+    figure.update_layout(height=420, margin=dict(t=30, l=10, r=10), yaxis=dict(title="test accuracy",
+                         range=[worst - pad, best + pad]), legend=dict(orientation="h", y=-0.25))
     return figure
 
 
@@ -207,5 +215,6 @@ def score_heatmap(table, title: str) -> go.Figure:
                                   text=[[f"{v:.2f}" for v in row] for row in table.to_numpy()], texttemplate="%{text}",
                                   colorscale="Blues", zmin=0, zmax=1, colorbar=dict(title=title),
                                   hovertemplate="%{y}, %{x}: %{z:.3f}<extra></extra>"))
-    figure.update_layout(height=80 + 40 * len(table), margin=dict(t=20, l=10, r=10), yaxis=dict(autorange="reversed"))
+    figure.update_layout(height=max(200, 80 + 40 * len(table)), margin=dict(t=20, l=10, r=10),
+                         yaxis=dict(autorange="reversed"))
     return figure

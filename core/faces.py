@@ -331,13 +331,14 @@ def find_faces(rgb: np.ndarray, detector: str = "mtcnn") -> list[Face]:
 
 
 def draw_boxes(rgb: np.ndarray, faces: list[Face]) -> np.ndarray:
-    """The photo with each detected face boxed and numbered as the results list them, sized to the box."""
+    """The photo with each detected face boxed and numbered as the results list them: lines about 2 pixels wide
+    once the photo is shown 500 pixels across, never thicker than an eighth of the box."""
     canvas = rgb.copy()
     for number, face in enumerate(faces, start=1):
         if face.box is None:
             continue
         x, y, w, h = face.box
-        thickness = max(1, round(min(w, h) / 60))
+        thickness = max(1, min(round(max(canvas.shape[:2]) / 250), min(w, h) // 8), 2 if min(w, h) >= 16 else 1)
         cv2.rectangle(canvas, (x, y), (x + w, y + h), (255, 64, 64), thickness)
         scale = max(0.4, min(w, h) / 160)
         (text_w, text_h), _ = cv2.getTextSize(str(number), cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)

@@ -16,7 +16,7 @@ from core import artifacts
 from core.artifacts import ModelArtifacts
 from core.classes import CLASS_NAMES
 from core.models import REGISTRY, TRANSFER_ARCHITECTURES
-from core.report import MISSING, random_init_titles, summary_markdown
+from core.report import MISSING, random_init_note, summary_markdown
 
 MODEL_CARD = "MODEL_CARD.md"
 RESULTS = "RESULTS.md"
@@ -238,9 +238,9 @@ def leaderboard_markdown(models: dict[str, ModelArtifacts]) -> str:
     splits = sorted({m.metrics.get("test_split") for m in models.values()} - {None})
     lines = [summary_markdown(models), "", f"Test split: {', '.join(splits)}. Scores use the test-time augmentation "
              "that validation chose."]
-    random_init = random_init_titles(models)
+    random_init = random_init_note(models)
     if random_init:
-        lines[-1] += f" Trained from random initialisation, not ImageNet: {', '.join(random_init)}."
+        lines[-1] += f" {random_init}"
     return "\n".join(lines)
 
 

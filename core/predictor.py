@@ -83,9 +83,10 @@ class PhotoResult:
         }
 
 
-def doubts(probabilities: dict[str, np.ndarray], headline: str, face: Face | None = None) -> list[str]:
+def doubts(probabilities: dict[str, np.ndarray], headline: str, face: Face | None = None,
+           titles: dict[str, str] | None = None) -> list[str]:
     """Reasons to distrust a face's answer: a detector unsure it is a face, a low top probability, or models
-    that disagree with it."""
+    that disagree with it (named by ``titles`` where given)."""
     found = []
     if face is not None and face.score is not None and face.score < MTCNN_MIN_CONFIDENCE:
         found.append(f"the detector was unsure this is a face (confidence {face.score:.2f}; a second detector agreed)")
@@ -96,8 +97,9 @@ def doubts(probabilities: dict[str, np.ndarray], headline: str, face: Face | Non
     others = {name: CLASS_NAMES[int(np.argmax(p))] for name, p in probabilities.items() if name != headline}
     dissent = sorted(name for name, label in others.items() if label != answer)
     if dissent:
-        found.append(f"{len(dissent)} of {len(others)} other models say otherwise "
-                     f"({', '.join(f'{n}: {others[n]}' for n in dissent)})")
+        who = "the other model disagrees" if len(others) == 1 else \
+            f"{len(dissent)} of the {len(others)} other models {'disagrees' if len(dissent) == 1 else 'disagree'}"
+        found.append(f"{who} ({', '.join(f'{(titles or {}).get(n, n)}: {others[n]}' for n in dissent)})")
     return found
 
 
@@ -133,7 +135,16 @@ class Predictor:
                 self.broken[name] = f"its member(s) {', '.join(lost)} cannot be loaded"
                 del self.weights[name]
         self.names = [n for n in folders if n in self.networks or n in self.weights]
+        self.titles = {n: self._title(folders[n], n) for n in self.names}
         self.warm(warm_detector)
+
+    @staticmethod
+    def _title(folder: Path, name: str) -> str:
+        """The model's title from its card, else its folder's name."""
+        try:
+            return artifacts.read_json(folder / artifacts.CARD).get("title") or name
+        except artifacts.ArtifactError:
+            return name
 
     def warm(self, detector: bool = True) -> None:
         """The first call of a model or detector builds its graph (seconds for ResNet50V2): pay it at load.
@@ -166,7 +177,6 @@ class Predictor:
         out = {}
         for name in wanted:
             if name in self.weights:
-
                 out[name] = combine({m: network_out[m] for m in self.weights[name]}, self.weights[name])
             else:
                 out[name] = network_out[name]
@@ -196,7 +206,7 @@ class Predictor:
             headline = self.headline(list(probabilities))
             for i, face in enumerate(faces):
                 per_model = {n: p[i] for n, p in probabilities.items()}
-                results.append(FaceResult(face, per_model, headline, doubts(per_model, headline, face)))
+                results.append(FaceResult(face, per_model, headline, doubts(per_model, headline, face, self.titles)))
         timing = {"read": (read_done - started) * 1000, "detect": (detect_done - read_done) * 1000,
                   "models": (done - detect_done) * 1000, "total": (done - started) * 1000}
         return PhotoResult(file, results, None, timing, photo.notes, photo.rgb)

@@ -21,7 +21,7 @@ import pandas as pd
 from core import charts
 from core.artifacts import ArtifactError, ModelArtifacts
 from core.classes import CLASS_NAMES
-from core.models import TRANSFER_ARCHITECTURES
+from core.models import REGISTRY, TRANSFER_ARCHITECTURES
 
 MISSING = "–"  # how tables show a figure a model lacks (the ensemble has no training time)
 
@@ -71,10 +71,31 @@ def best_first(board: pd.DataFrame) -> pd.DataFrame:
     return board.sort_values(["test accuracy", "macro F1"], ascending=False, kind="stable")
 
 
-def random_init_titles(models: dict[str, ModelArtifacts]) -> list[str]:
-    """Titles of the transfer models trained from random initialisation instead of ImageNet weights."""
-    return [m.title for m in models.values()
-            if m.card.get("initial_weights") == "none" and m.card.get("architecture") in TRANSFER_ARCHITECTURES]
+def random_init_note(models: dict[str, ModelArtifacts]) -> str:
+    """A sentence naming the transfer models trained from random initialisation instead of ImageNet weights,
+    or "" where there are none."""
+    titles = [m.title for m in models.values()
+              if m.card.get("initial_weights") == "none" and m.card.get("architecture") in TRANSFER_ARCHITECTURES]
+    if not titles:
+        return ""
+    many = len(titles) > 1
+    named = f"{', '.join(titles[:-1])} and {titles[-1]}" if many else titles[0]
+    return (f"{named} {'were' if many else 'was'} trained from random initialisation: the ImageNet weights that "
+            f"transfer learning starts from could not be downloaded where {'they' if many else 'it'} trained, so "
+            f"{'they' if many else 'it'} learned from FER-2013 alone.")
+
+
+def ensemble_note(model: ModelArtifacts) -> str:
+    """An ensemble's members and weights, and which members weigh nothing (they are not run)."""
+    def title(member: str) -> str:
+        return REGISTRY[member].title if member in REGISTRY else member
+
+    weighed = ", ".join(f"{title(n)} {w:.2f}" for n, w in model.members.items())
+    idle = [title(n) for n, w in model.ensemble.get("members", {}).items() if not w]
+    one = len(idle) == 1
+    return (f"{model.title}: {weighed} (weights chosen on validation)"
+            + (f"; {' and '.join(idle)} weigh{'s' if one else ''} 0 and {'is' if one else 'are'} not run, so the "
+               f"ensemble's latency and parameters leave {'it' if one else 'them'} out." if idle else "."))
 
 
 def cost_points(board: pd.DataFrame, cost: str) -> pd.DataFrame:
@@ -163,6 +184,7 @@ class Mistakes:
     predicted: np.ndarray
     probabilities: np.ndarray  # (K, 7)
     kept: int  # mistakes the artifacts keep for the model, before the filter
+    made: int  # all the model's mistakes on the test split
 
 
 def mistakes(model: ModelArtifacts, true_class: str | None = None, predicted_class: str | None = None) -> Mistakes:
@@ -177,7 +199,9 @@ def mistakes(model: ModelArtifacts, true_class: str | None = None, predicted_cla
     if predicted_class is not None:
         keep &= predicted == CLASS_NAMES.index(predicted_class)
     order = np.flatnonzero(keep)[np.argsort(-probabilities[keep].max(axis=1), kind="stable")]
-    return Mistakes(saved["mistake_pixels"][order], truth[order], predicted[order], probabilities[order], len(index))
+    made = int(np.sum(saved["y_true"] != saved["probabilities"].argmax(axis=1)))
+    return Mistakes(saved["mistake_pixels"][order], truth[order], predicted[order], probabilities[order], len(index),
+                    made)
 
 
 def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None = None) -> str:
@@ -206,11 +230,9 @@ def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None
         f"<p>Generated {html.escape(time.strftime('%Y-%m-%d %H:%M'))} from the artifact files. "
         f"Test split: {html.escape(', '.join(splits))}.</p>",
     ]
-    random_init = random_init_titles(models)
+    random_init = random_init_note(models)
     if random_init:
-        parts.append(
-            f"<p><b>Trained from random initialisation, not ImageNet:</b> {html.escape(', '.join(random_init))}.</p>"
-        )
+        parts.append(f"<p>{html.escape(random_init)}</p>")
     for name, reason in (broken or {}).items():
         parts.append(f"<p><b>Left out:</b> {html.escape(name)} ({html.escape(reason)}).</p>")
     parts += ["<h2>Leaderboard</h2>", board.to_html(index=False, float_format=lambda v: f"{v:.4f}", na_rep=MISSING),

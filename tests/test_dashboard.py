@@ -265,6 +265,16 @@ def test_no_face_shows_no_expression_unless_the_whole_image_is_asked_for(roots, 
     assert len(app.dataframe[0].value) == 5
 
 
+def test_the_gradcam_switch_keeps_its_state_from_photo_to_photo(roots, monkeypatch):
+    app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes())
+    app.toggle(key="show_gradcam").set_value(True).run()
+    wall = image_bytes(Image.new("RGB", (300, 200), (128, 128, 128)), "PNG")
+    app.file_uploader[0].set_value(("wall.png", wall, "image/png")).run()
+    assert app.toggle(key="show_gradcam").value  # still drawn, and on, with no face to explain
+    app.toggle(key="whole_image").set_value(True).run()
+    assert app.toggle(key="show_gradcam").value and texts(app, "caption").count("evidence for") == 5
+
+
 @pytest.mark.parametrize("name, data, message", [
     ("notes.txt", b"just some text, not a picture", "not an image"),
     ("empty.jpg", b"", "The file is empty"),

@@ -206,3 +206,13 @@ def test_a_tilted_face_is_turned_by_its_eye_line_and_says_so(monkeypatch):
     monkeypatch.setattr(faces, "search", lambda rgb, detector: ([Detection((100, 80, 90, 110), 0.99, -4.0)], ""))
     face, = faces.find_faces(rgb, "mtcnn")  # a slight lean: left as it is
     assert face.levelled == 0.0 and np.array_equal(face.pixels, faces.crop_square(gray, *frame))
+
+
+@pytest.mark.parametrize("side, box, expected", [(512, (200, 150, 90, 110), 2), (4000, (1000, 900, 800, 900), 16),
+                                                 (4000, (10, 10, 40, 40), 5), (60, (5, 5, 40, 40), 2)])
+def test_boxes_are_drawn_as_thick_as_the_photo_is_large(side, box, expected):
+    photo = np.zeros((side, side, 3), np.uint8)
+    drawn = faces.draw_boxes(photo, [faces.Face(box, np.zeros((48, 48), np.uint8))])
+    x, y, w, h = box
+    lit = drawn[y + h // 2, max(0, x - 30): x + w // 2].any(axis=1).sum()  # the left edge, in the box's middle row
+    assert expected <= lit <= expected + 2  # OpenCV centres the line on the edge, rounding outwards

@@ -86,7 +86,11 @@ def test_doubts_name_a_low_top_probability_and_the_models_that_disagree():
     split[3], split[4] = 0.25, 0.15
     other = np.eye(7)[5]
     found = doubts({"cnn": other, "ensemble": split}, "ensemble")
-    assert found == ["happy has only p = 0.25", "1 of 1 other models say otherwise (cnn: sad)"]
+    assert found == ["happy has only p = 0.25", "the other model disagrees (cnn: sad)"]
+    three = {"cnn": other, "cnn_aug": sure, "vgg16": other, "ensemble": sure}
+    assert doubts(three, "ensemble", titles={"cnn": "Custom CNN"})[-1] == \
+        "2 of the 3 other models disagree (Custom CNN: sad, vgg16: sad)"
+    assert doubts({**three, "vgg16": sure}, "ensemble")[-1] == "1 of the 3 other models disagrees (cnn: sad)"
 
 
 def test_doubts_name_a_face_the_detector_was_unsure_of():

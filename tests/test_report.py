@@ -52,6 +52,8 @@ def test_mistakes_filter_by_true_and_predicted_class_surest_first(committed):
     model = committed["cnn_aug"]
     every = report.mistakes(model)
     assert len(every.true) == every.kept == len(model.predictions["mistake_index"])
+    n_test = model.metrics["n_test"]
+    assert every.made == n_test - round(model.metrics["accuracy"] * n_test) > every.kept  # all, not just those kept
     assert (every.true != every.predicted).all()
     confidence = every.probabilities.max(axis=1)
     assert (np.diff(confidence) <= 0).all()
@@ -106,3 +108,13 @@ def test_leaderboard_ties_go_to_the_higher_macro_f1():
     board = pd.DataFrame({"model": ["cnn", "cnn_aug", "ensemble"], "test accuracy": [0.6358, 0.6790, 0.6790],
                           "macro F1": [0.6104, 0.6558, 0.6609]})
     assert list(best_first(board)["model"]) == ["ensemble", "cnn_aug", "cnn"]
+
+
+def test_the_ensemble_note_names_every_member_and_those_that_weigh_nothing(committed):
+    ensemble = committed["ensemble"]
+    weights = ensemble.ensemble["members"]
+    note = report.ensemble_note(ensemble)
+    weighed, _, idle = note.partition("; ")
+    for name, weight in weights.items():
+        assert (committed[name].title in weighed) == bool(weight) and (committed[name].title in idle) == (not weight)
+    assert f"{committed['cnn_aug'].title} {weights['cnn_aug']:.2f}" in weighed

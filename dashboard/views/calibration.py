@@ -12,7 +12,8 @@ st.caption(
     "Each point is one confidence bin of the test split; below the diagonal the model is over-confident. "
     "ECE (expected calibration error) is the gap averaged over the bins, weighted by how many faces fall in each. "
     "The temperature T divides the log-probabilities before the softmax; it was fitted on validation, "
-    "never on test, and changes no prediction, only the confidence."
+    "never on test, to minimise the log-loss, and changes no prediction, only the confidence. Lowering the "
+    "log-loss need not lower the ECE: with few faces in some bins, ECE is a noisy measure."
 )
 models = page_models()
 calibrated = {name: model for name, model in models.items() if model.metrics.get("calibration")}

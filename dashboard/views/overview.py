@@ -13,9 +13,10 @@ from core.report import (
     best_first,
     comparison_csv,
     cost_points,
+    ensemble_note,
     leaderboard,
     per_class_wide,
-    random_init_titles,
+    random_init_note,
     report_html,
     tta_table,
 )
@@ -68,11 +69,14 @@ st.dataframe(board[list(COST_COLUMNS)].rename(columns={"title": "model"}), hide_
     "file MB": number(format="%.1f"), "parameters": number(format="%,d"), "training min": number(format="%.0f"),
     "train img/s": number(format="%.0f"),
 })
-st.caption("Latency: one face through the float32 model, median, from `python -m core benchmark`; the ensemble's "
-           "is its members' together. Training time and speed as measured on the machine each model trained on.")
-random_init = random_init_titles(models)
+st.caption("Latency: one face through the float32 model, median, from `python -m core benchmark` (models of one "
+           "architecture share one measurement); the ensemble's is its members' together. Training time and speed "
+           "as measured on the machine each model trained on.")
+for model in (m for m in models.values() if m.ensemble):
+    st.caption(ensemble_note(model))
+random_init = random_init_note(models)
 if random_init:
-    st.info(f"Trained from random initialisation, not ImageNet: {', '.join(random_init)}.")
+    st.info(random_init)
 all_models, broken = load_models()
 untrained = [REGISTRY[name].title for name in TRAINED_MODELS if name not in all_models and name not in broken]
 if untrained:

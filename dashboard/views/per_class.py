@@ -16,7 +16,7 @@ if models:
         width="stretch",
     )
     wide = per_class_wide(models, metric)
-    st.subheader(f"{metric} by class (click a column to sort)")
+    st.subheader(f"{metric.capitalize()} by class (click a column to sort)")
     st.dataframe(
         wide, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in wide.columns}
     )

@@ -14,7 +14,8 @@ if models:
     show_events = st.toggle("Mark phase changes and warm restarts", value=False,
                             help="A dashed line after each epoch where the phase changed (fine-tuning, class weights "
                                  "on or off) or a continued run's warm restart began; hover its ▼ to see which.")
-    st.caption("Accuracy per epoch: dotted on the training images (augmented, with dropout), solid on validation; "
+    st.caption("Accuracy per epoch: dotted on the training images (as trained: with the model's augmentation, if "
+               "any, and dropout), solid on validation; "
                "the star is the epoch whose weights were kept, the best on validation (for a model whose class "
                "weights switch on late, the best after the switch). Below, the learning rate: a warm-up, then a "
                "cosine (or a fall by a quarter whenever validation stalls, for the plateau schedule); a run continued "

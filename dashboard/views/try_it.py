@@ -49,6 +49,8 @@ if not names:
 detector = st.radio("Face detector", list(DETECTOR_LABELS), format_func=DETECTOR_LABELS.get, horizontal=True)
 tta_choice = st.radio("Test-time augmentation (probabilities averaged over views of the face)",
                       ["validated", *TTA_MODES], format_func=TTA_LABELS.get, horizontal=True)
+# drawn on every run, before anything can stop the page, so that it keeps its state from photo to photo
+show_gradcam = st.toggle("Why? Show Grad-CAM under the answers (a second pass over each face)", key="show_gradcam")
 upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a photo"])
 uploaded = upload_tab.file_uploader("Photo (JPEG, PNG, WebP, BMP, TIFF…)", key="photo",
                                     on_change=mark_newest, args=("photo",))
@@ -89,8 +91,8 @@ for number, face_result in enumerate(result.faces, start=1):
     heading = {"face crop": "The image, taken as a face crop (it is small)",
                "whole image": "Whole image: no face was found, so this is not a face's expression"}
     st.subheader(heading.get(face.found_by, f"Face {number}"))
-    verdict = f"**{face_result.label}** ({titles.get(face_result.headline, face_result.headline)}, " \
-              f"p = {face_result.probabilities[face_result.headline].max():.2f})"
+    verdict = f"**{face_result.label}**, p = {face_result.probabilities[face_result.headline].max():.2f} by " \
+              f"{titles.get(face_result.headline, face_result.headline)}"
     if face_result.doubts:
         st.warning(f"Uncertain: {verdict}. " + "; ".join(face_result.doubts) + ".")
     else:
@@ -108,7 +110,7 @@ for number, face_result in enumerate(result.faces, start=1):
         table, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in CLASS_NAMES}
     )
 
-if not result.faces or not st.toggle("Why? Show Grad-CAM (a second pass over each face)", key="show_gradcam"):
+if not result.faces or not show_gradcam:
     st.stop()
 st.caption("Where each model looked: the last convolutional feature maps weighted by how much they raise the "
            "class's score (its logit before the softmax). It explains the face as it is, one view, without the "
