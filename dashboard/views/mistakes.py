@@ -34,10 +34,10 @@ truth, predicted, probabilities = found.true[shown], found.predicted[shown], fou
 if not len(found.true):
     st.info("No mistake matches these filters.")
     st.stop()
-shown_part = "all of them" if len(found.true) == found.kept else f"{len(found.true)} of them match the filters"
+filtered = "" if len(found.true) == found.kept else f", {len(found.true)} of which match the filters"
 st.caption(f"{models[name].title} gets {found.made:,} of the {len(models[name].predictions['y_true']):,} test faces "
-           f"wrong; the artifacts keep its {found.kept} surest mistakes (at most {MISTAKES_PER_CLASS} per true class) "
-           f"and {shown_part}, surest first; faces {shown.start + 1}–{shown.start + len(truth)} here.")
+           f"wrong; its {found.kept} surest mistakes are kept (at most {MISTAKES_PER_CLASS} per true class){filtered}. "
+           f"Surest first: faces {shown.start + 1}–{shown.start + len(truth)} here.")
 faces = found.pixels[shown]
 if explain != "off":
     try:
