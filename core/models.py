@@ -72,7 +72,14 @@ class ModelSpec:
 REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("cnn", "Custom CNN", "Four conv blocks with batch norm, trained from scratch.", "cnn", epochs=20),
+        ModelSpec(
+            "cnn",
+            "Custom CNN",
+            "Four conv blocks with batch norm, trained from scratch.",
+            "cnn",
+            epochs=34,
+            patience=34,  # one cosine, run to the end, as cnn_aug's
+        ),
         ModelSpec(
             "cnn_aug",
             "Custom CNN + augmentation",
