@@ -353,3 +353,9 @@ def test_an_edited_artifact_shows_on_the_next_run(roots, tmp_path, monkeypatch):
     artifacts.write_json(root / "cnn" / artifacts.CARD, {**card, "title": "Custom CNN, retitled"})
     app.run()
     assert list(app.dataframe[0].value["model"]) == ["Custom CNN, retitled"]
+
+
+def test_models_sharing_an_architecture_share_the_fastest_place(monkeypatch):
+    app = run_page(COMMITTED, "overview", monkeypatch)
+    fastest = next(m for m in app.metric if m.label == "Fastest")
+    assert set(fastest.delta.split(" and ")) == {"Custom CNN", "Custom CNN + augmentation"}  # one latency, one tie
