@@ -22,7 +22,9 @@ def test_gradcam_of_a_saved_model(trained_root, name):
     heatmaps, probabilities = cam(FACES)
     assert heatmaps.shape == (3, 48, 48) and heatmaps.dtype == np.float32
     assert np.isfinite(heatmaps).all() and heatmaps.min() >= 0 and heatmaps.max() <= 1
-    np.testing.assert_allclose(probabilities, model.predict(FACES[..., None], verbose=0), atol=1e-5)
+    # the same forward pass as predict's, up to float32 round-off: oneDNN picks other kernels for the two graphs
+    # (up to 4e-5 for VGG16 on an Intel Xeon with AMX)
+    np.testing.assert_allclose(probabilities, model.predict(FACES[..., None], verbose=0), atol=1e-4)
     others = [cam(FACES, class_index=c)[0] for c in range(7)]
     assert max(np.abs(others[0] - other).max() for other in others[1:]) > 1e-3  # the class matters
     single, _ = cam(FACES[0])
