@@ -205,10 +205,15 @@ def read_model_artifacts(folder) -> ModelArtifacts:
             schema.check_history(history, HISTORY_COLUMNS)
     except schema.SchemaError as error:
         raise ArtifactError(str(error)) from error
-    title = card.get("title") or folder.name
-    if card.get("model", folder.name) != folder.name:  # a copy under another name: tell it from the original
-        title = f"{title} ({folder.name})"
-    return ModelArtifacts(folder.name, title, metrics, card, history, predictions, ensemble)
+    return ModelArtifacts(folder.name, model_title(card, folder.name), metrics, card, history, predictions, ensemble)
+
+
+def model_title(card: dict, folder_name: str) -> str:
+    """How pages name a model: its card's title, with the folder's name where it is a copy under another name."""
+    title = card.get("title") or folder_name
+    if card.get("model", folder_name) != folder_name:  # a copy under another name: tell it from the original
+        title = f"{title} ({folder_name})"
+    return title
 
 
 def read_ensemble(folder) -> dict:

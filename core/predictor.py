@@ -140,9 +140,9 @@ class Predictor:
 
     @staticmethod
     def _title(folder: Path, name: str) -> str:
-        """The model's title from its card, else its folder's name."""
+        """The model's title as the pages give it (``artifacts.model_title``), else its folder's name."""
         try:
-            return artifacts.read_json(folder / artifacts.CARD).get("title") or name
+            return artifacts.model_title(artifacts.read_json(folder / artifacts.CARD), name)
         except artifacts.ArtifactError:
             return name
 
