@@ -16,7 +16,7 @@ from core.distill import TEACHER_WEIGHT
 from core.ensemble import build_ensemble
 from core.faces import DETECTORS
 from core.inference import TTA_MODES, EnsembleError
-from core.machine import PRECISIONS
+from core.machine import PRECISIONS, prefer_eigen_for_inference
 from core.models import AUGMENTATIONS, OPTIMIZERS, SCHEDULES, TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.photo_benchmark import BENCHMARK_PHOTOS, FRAMING_PHOTOS
 from core.train import TrainConfig
@@ -214,6 +214,7 @@ def _read_bytes(path: Path) -> tuple[bytes, str | None]:
 
 
 def cmd_predict(args) -> None:
+    prefer_eigen_for_inference()
     from core.predictor import PhotoResult, Predictor
 
     predictor = Predictor(args.artifacts)
@@ -255,6 +256,7 @@ def cmd_framing(args) -> None:
 
 
 def cmd_photo_benchmark(args) -> None:
+    prefer_eigen_for_inference()
     from core.photo_benchmark import run_photo_benchmark, save, summary_markdown
     from core.predictor import Predictor
 

@@ -7,8 +7,9 @@ The try-it page, ``python -m core predict``, both benchmarks and ``core verify``
     result = predictor.predict_photo(photo_bytes)    # PhotoResult: faces, largest first, with probabilities
     probabilities = predictor.predict_faces(faces)   # {model: (N, 7)} for (N, 48, 48) uint8 faces
 
-Each network sees all test-time-augmentation views of all faces in one call (``core.inference.predict``);
-the ensemble is combined from its members' probabilities already computed, never predicted again.
+All networks see all test-time-augmentation views of all faces in one compiled call
+(``core.inference.predict_together``); the ensemble is combined from its members' probabilities already
+computed, never predicted again.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from core.faces import (
     read_photo,
     whole_image,
 )
-from core.inference import combine, predict
+from core.inference import combine, compile_together, predict_together
 
 UNSURE_BELOW = 0.5  # a headline top probability under this is flagged as uncertain
 
@@ -136,6 +137,7 @@ class Predictor:
                 del self.weights[name]
         self.names = [n for n in folders if n in self.networks or n in self.weights]
         self.titles = {n: self._title(folders[n], n) for n in self.names}
+        self._run = compile_together(self.networks)
         self.warm(warm_detector)
 
     @staticmethod
@@ -147,10 +149,8 @@ class Predictor:
             return name
 
     def warm(self, detector: bool = True) -> None:
-        """The first call of a model or detector builds its graph (seconds for ResNet50V2): pay it at load.
-        A second batch size makes TensorFlow trace one graph for any number of faces (reduce_retracing)."""
-        for faces in (1, 2):
-            self.predict_faces(np.full((faces, IMAGE_SIZE, IMAGE_SIZE), 128, np.uint8))
+        """The first call of the networks or the detector builds its graph (seconds for ResNet50V2): pay it at load."""
+        self.predict_faces(np.full((1, IMAGE_SIZE, IMAGE_SIZE), 128, np.uint8))
         if detector:
             find_faces(np.full((DETECT_SIDE, DETECT_SIDE, 3), 128, np.uint8), DETECTORS[0])
 
@@ -171,9 +171,7 @@ class Predictor:
         pixels = np.asarray(faces, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
         if not len(pixels):
             return {n: np.zeros((0, NUM_CLASSES), np.float32) for n in wanted}
-        network_out = {
-            n: predict(network, pixels, tta=tta or self.tta[n]) for n, network in self.networks.items() if n in run
-        }
+        network_out = predict_together(self._run, pixels, {n: tta or self.tta[n] for n in self.networks if n in run})
         out = {}
         for name in wanted:
             if name in self.weights:

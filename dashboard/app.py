@@ -1,8 +1,12 @@
 """FER-2013 model lab dashboard: ``streamlit run dashboard/app.py``. A router and the model picker, nothing else."""
 
-import streamlit as st
+from core.machine import prefer_eigen_for_inference
 
-from dashboard.common import PAGES, favicon, keep_keras_session, load_models, model_picker, view_path
+prefer_eigen_for_inference()  # before anything imports TensorFlow
+
+import streamlit as st  # noqa: E402
+
+from dashboard.common import PAGES, favicon, keep_keras_session, load_models, model_picker, view_path  # noqa: E402
 
 keep_keras_session()
 st.set_page_config(page_title="FER-2013 model lab", page_icon=favicon(), layout="wide")

@@ -29,7 +29,7 @@ import numpy as np
 from core import artifacts
 from core.explain import GradCam
 from core.faces import DETECTORS
-from core.machine import machine_description
+from core.machine import machine_description, prefer_eigen_for_inference
 from core.predictor import Predictor
 from dashboard.common import PAGES, view_path
 
@@ -169,6 +169,7 @@ def gradcam_ms(models: dict, face: np.ndarray, repeats: int) -> dict:
 
 
 def main() -> None:
+    prefer_eigen_for_inference()  # as the page's server does (dashboard/app.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifacts", default="artifacts", help="models to serve; writes ARTIFACTS/" + RESULT_FILE)
     parser.add_argument("--photo", default=str(Path(__file__).resolve().parents[1] / "tests" / "fixtures" /
