@@ -66,10 +66,11 @@ def _mean_over_views(output, views: int) -> np.ndarray:
 def compile_together(networks: dict):
     """One compiled TensorFlow function running every network on its own input: ``run({name: images})``.
 
-    In one graph TensorFlow runs the networks side by side on the cores, and one call replaces one per network:
-    one face's TTA views through the four networks took 1.4-1.6x less time than a ``predict_on_batch`` per network
-    (``docs/experiments.md``). Its structure never changes (a network not needed gets an empty batch and is
-    skipped) and it takes any number of faces, so it is traced once, at its first call.
+    In one graph TensorFlow can run the networks side by side on the cores, and one call replaces one per network:
+    one face's TTA views through the four networks took 1.2x less time than a ``predict_on_batch`` per network
+    with TensorFlow's own kernels, about the same with oneDNN's (``docs/studies/inference_paths.py``). Its
+    structure never changes (a network not needed gets an empty batch and is skipped) and it takes any number
+    of faces, so it is traced once, at its first call.
     """
     import tensorflow as tf
 

@@ -36,9 +36,9 @@ def prefer_eigen_for_inference() -> None:
     """Call first in a process that only predicts (the dashboard, ``core predict``, the photo benchmark), before
     TensorFlow is imported: TensorFlow's own kernels, not its oneDNN rewrites, unless TF_ENABLE_ONEDNN_OPTS is set.
 
-    On an Intel Xeon with AMX, one face's views through the four networks took 2-3x less time so (ResNet50V2 5x;
-    the probabilities equal to 1e-5), and MTCNN no more; training keeps oneDNN, which its bf16 needs
-    (``docs/experiments.md``, "The photo path on an Intel Xeon").
+    On an Intel Xeon with AMX one face's views through the four networks took 2-3x less time so, with the same
+    probabilities (``docs/studies/inference_paths.py``), and a photo's MTCNN pass no more. Training keeps oneDNN,
+    which its bf16 needs (``docs/experiments.md``, "The photo path on an Intel Xeon").
     """
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 

@@ -1,7 +1,9 @@
-"""What training takes from the machine: the precision its CPU runs fastest, and data-parallel training."""
+"""What training takes from the machine (the precision its CPU runs fastest, data-parallel training), and the
+kernels prediction uses."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +72,12 @@ def test_a_tf_config_cluster_is_refused_before_anything_is_written(tmp_path, mon
     assert not (tmp_path / "out").exists()
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 0}}')
     assert machine.cluster_tasks() == 1  # one machine: trains as usual
+
+
+def test_processes_that_only_predict_use_tensorflows_own_kernels_unless_told_otherwise(monkeypatch):
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    machine.prefer_eigen_for_inference()
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")  # a user's choice stands
+    machine.prefer_eigen_for_inference()
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
