@@ -37,8 +37,9 @@ def prefer_eigen_for_inference() -> None:
     TensorFlow is imported: TensorFlow's own kernels, not its oneDNN rewrites, unless TF_ENABLE_ONEDNN_OPTS is set.
 
     On an Intel Xeon with AMX one face's views through the four networks took 2-3x less time so, with the same
-    probabilities (``docs/studies/inference_paths.py``), and a photo's MTCNN pass no more. Training keeps oneDNN,
-    which its bf16 needs (``docs/experiments.md``, "The photo path on an Intel Xeon").
+    probabilities (``docs/studies/inference_paths.py``); the photo benchmark's MTCNN pass was not slower (148 ->
+    107 ms). Training keeps oneDNN, which its bf16 needs (``docs/experiments.md``, "The photo path on an Intel
+    Xeon").
     """
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
