@@ -68,15 +68,15 @@ def consistency_problems(model: artifacts.ModelArtifacts, folder) -> list[str]:
     return problems
 
 
-def reproduction_problems(model: artifacts.ModelArtifacts, engine, splits) -> list[str]:
-    """Re-predict the test split through the one inference path (``core.predictor``: a network reloaded from
-    ``model.keras`` with its TTA, the ensemble from its members run again) and compare with the stored
-    predictions and metrics exactly."""
+def reproduction_problems(model: artifacts.ModelArtifacts, predicted: dict, engine, splits) -> list[str]:
+    """Compare the stored predictions and metrics exactly with the test split re-predicted through the one
+    inference path (``predicted``: ``core.predictor``'s answers, each network reloaded from ``model.keras``
+    with its TTA, the ensemble combined from its members' answers)."""
     if not np.array_equal(model.predictions["y_true"], splits.test.y):
         return [f"{model.name}: was evaluated on other test images than these (another dataset?)."]
-    if model.name not in engine.names:
+    if model.name not in predicted:
         return [f"{model.name}: cannot be run ({engine.broken.get(model.name, 'not loaded')})."]
-    probabilities = engine.predict_faces(splits.test.x[..., 0], names=[model.name])[model.name]
+    probabilities = predicted[model.name]
     problems = _metric_differences(model.name, model.metrics, compute_metrics(splits.test.y, probabilities),
                                    "re-predicting the test split")
     changed = int(np.sum(probabilities.argmax(1) != model.predictions["probabilities"].argmax(1)))
@@ -92,11 +92,12 @@ def verify_artifacts(root, splits=None, log=print) -> list[str]:
     models, broken = artifacts.read_all_models(root)
     problems += [f"{name}: {reason}." for name, reason in broken.items()]
     engine = Predictor(root, warm_detector=False) if splits is not None and models else None
+    predicted = engine.predict_faces(splits.test.x[..., 0]) if engine else {}  # every network runs once
     for name, model in models.items():
         folder = root / name
         found = consistency_problems(model, folder)
         if splits is not None:
-            found += reproduction_problems(model, engine, splits)
+            found += reproduction_problems(model, predicted, engine, splits)
         problems += found
         checked = "consistent" + (", reproduced from the data" if splits is not None else "")
         log(f"{name}: {'OK' if not found else f'{len(found)} problem(s)'} ({checked}; test accuracy "
