@@ -21,7 +21,7 @@ import pandas as pd
 from core import charts
 from core.artifacts import ArtifactError, ModelArtifacts
 from core.classes import CLASS_NAMES
-from core.models import REGISTRY, TRANSFER_ARCHITECTURES
+from core.models import TRANSFER_ARCHITECTURES
 
 MISSING = "–"  # how tables show a figure a model lacks (the ensemble has no training time)
 
@@ -85,10 +85,11 @@ def random_init_note(models: dict[str, ModelArtifacts]) -> str:
             f"{'they' if many else 'it'} learned from FER-2013 alone.")
 
 
-def ensemble_note(model: ModelArtifacts) -> str:
-    """An ensemble's members and weights, and which members weigh nothing (they are not run)."""
+def ensemble_note(model: ModelArtifacts, titles: dict[str, str]) -> str:
+    """An ensemble's members and weights, and which members weigh nothing (they are not run); ``titles``: how
+    the pages name each model (a member without one is named by its folder)."""
     def title(member: str) -> str:
-        return REGISTRY[member].title if member in REGISTRY else member
+        return titles.get(member, member)
 
     weighed = ", ".join(f"{title(n)} {w:.2f}" for n, w in model.members.items())
     idle = [title(n) for n, w in model.ensemble.get("members", {}).items() if not w]

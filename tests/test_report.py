@@ -113,7 +113,7 @@ def test_leaderboard_ties_go_to_the_higher_macro_f1():
 def test_the_ensemble_note_names_every_member_and_those_that_weigh_nothing(committed):
     ensemble = committed["ensemble"]
     weights = ensemble.ensemble["members"]
-    note = report.ensemble_note(ensemble)
+    note = report.ensemble_note(ensemble, {name: model.title for name, model in committed.items()})
     weighed, _, idle = note.partition("; ")
     for name, weight in weights.items():
         assert (committed[name].title in weighed) == bool(weight) and (committed[name].title in idle) == (not weight)

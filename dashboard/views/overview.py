@@ -73,12 +73,12 @@ st.dataframe(board[list(COST_COLUMNS)].rename(columns={"title": "model"}), hide_
 st.caption("Latency: one face through the float32 model, median, from `python -m core benchmark` (models of one "
            "architecture share one measurement); the ensemble's is its members' together. Training time and speed "
            "as measured on the machine each model trained on.")
+all_models, broken = load_models()
 for model in (m for m in models.values() if m.ensemble):
-    st.caption(ensemble_note(model))
+    st.caption(ensemble_note(model, {name: m.title for name, m in all_models.items()}))
 random_init = random_init_note(models)
 if random_init:
     st.info(random_init)
-all_models, broken = load_models()
 untrained = [REGISTRY[name].title for name in TRAINED_MODELS if name not in all_models and name not in broken]
 if untrained:
     st.info(f"Not trained yet: {', '.join(untrained)}. {TRAIN_HINT}")
