@@ -213,7 +213,8 @@ def _read_bytes(path: Path) -> tuple[bytes, str | None]:
         return b"", f"cannot read the file ({error.strerror or error})"
 
 
-def cmd_predict(args) -> None:
+def cmd_predict(args) -> int:
+    """Every photo's faces and answers; exit status 1 when a file could not be used or none was found."""
     prefer_eigen_for_inference()
     from core.predictor import PhotoResult, Predictor
 
@@ -225,11 +226,18 @@ def cmd_predict(args) -> None:
         )
     for name, reason in predictor.broken.items():
         print(f"warning: {name} is left out: {reason}", file=sys.stderr)
-    for path in photo_files(args.paths):
+    paths = photo_files(args.paths)
+    if not paths:
+        print(f"No image files in {', '.join(args.paths)} (looked for {', '.join(sorted(PHOTO_SUFFIXES))}).",
+              file=sys.stderr)
+        return 1
+    failed = 0
+    for path in paths:
         data, error = _read_bytes(path)
         result = (PhotoResult.failed(str(path), error) if error
                   else predictor.predict_photo(data, args.detector, tta=None if args.tta == "validated" else args.tta,
                                                use_whole_image=args.whole_image, file=str(path)))
+        failed += result.error is not None
         if args.json:
             print(json.dumps(result.to_json()), flush=True)
             continue
@@ -243,7 +251,11 @@ def cmd_predict(args) -> None:
                 f"{n} {CLASS_NAMES[int(p.argmax())]} {p.max():.2f}" for n, p in face.probabilities.items()
             )
             doubt = f"  [uncertain: {'; '.join(face.doubts)}]" if face.doubts else ""
-            print(f"  face {number} at {face.face.box or 'whole image'}: {face.label}  ({answers}){doubt}", flush=True)
+            where = f"at {face.face.box}" if face.face.box else f"({face.face.found_by})"
+            print(f"  face {number} {where}: {face.label}  ({answers}){doubt}", flush=True)
+    if failed:
+        print(f"{failed} of {len(paths)} file(s) could not be used (their errors are above).", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_framing(args) -> None:
@@ -379,17 +391,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        return args.run(args) or 0
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(
-            "\nInterrupted. Every finished epoch is saved: run the same command with --resume to go on.",
-            file=sys.stderr,
-        )
+        resumable = args.run in (cmd_train, cmd_all)
+        print("\nInterrupted." + (" Every finished epoch is saved: run the same command with --resume to go on."
+                                  if resumable else ""), file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

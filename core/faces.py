@@ -93,19 +93,23 @@ def read_photo(data: bytes) -> Photo:
     """Decode an uploaded file: any mode Pillow reads (CMYK, 16-bit, palette, alpha), EXIF-rotated.
 
     Refused with a PhotoError saying why: empty, not an image, corrupt, over MAX_PIXELS (judged from the
-    header, before decoding), or too thin to hold a face.
+    header, before decoding; a JPEG is first decoded at a reduced size), or too thin to hold a face once
+    scaled to at most MAX_SIDE pixels a side.
     """
     if not data:
         raise PhotoError("The file is empty.")
     kind = _format_of(data)
+    notes = []
     try:
         image = Image.open(io.BytesIO(data))
+        original = image.size
         image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode huge photos at a reduced size
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise PhotoError(f"The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); at most "
                              f"{MAX_PIXELS / 1e6:.0f} megapixels are read. Scale it down and try again.")
         image.load()
+        image = _upright_rgb(image, notes)
     except Image.DecompressionBombError as error:
         raise PhotoError(f"The image is too large to open safely ({error}).") from error
     except UnidentifiedImageError as error:
@@ -114,7 +118,20 @@ def read_photo(data: bytes) -> Photo:
         raise PhotoError("This file is not an image (or not a format Pillow can read: try JPEG or PNG).") from error
     except (OSError, ValueError, SyntaxError) as error:
         raise PhotoError(f"The image is corrupt or truncated ({error}).") from error
-    notes = []
+    if max(image.size) > MAX_SIDE:
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
+        notes.append(f"scaled down from {original[0]}x{original[1]} to {image.size[0]}x{image.size[1]}")
+    if min(image.size) < MIN_SIDE:
+        shown = f" (scaled to at most {MAX_SIDE} pixels a side: {image.size[0]}x{image.size[1]})" \
+            if image.size != original else ""
+        raise PhotoError(f"The image is {original[0]}x{original[1]} pixels{shown}: too thin to hold a face "
+                         f"(at least {MIN_SIDE} pixels a side).")
+    return Photo(rgb=np.asarray(image, dtype=np.uint8), notes=notes)
+
+
+def _upright_rgb(image: Image.Image, notes: list) -> Image.Image:
+    """The decoded image's first frame, turned upright from its EXIF orientation, as 8-bit RGB; ``notes`` say
+    what was done."""
     frames = getattr(image, "n_frames", 1)
     if frames > 1:
         notes.append(f"the first of its {frames} frames (an animation or a multi-page file)")
@@ -131,15 +148,7 @@ def read_photo(data: bytes) -> Photo:
         notes.append("transparency flattened on white")
     if image.mode == "CMYK":
         notes.append("CMYK converted to RGB")
-    image = image.convert("RGB")
-    if min(image.size) < MIN_SIDE:
-        raise PhotoError(f"The image is {image.size[0]}x{image.size[1]} pixels: too thin to hold a face "
-                         f"(at least {MIN_SIDE} pixels a side).")
-    if max(image.size) > MAX_SIDE:
-        original = image.size
-        image.thumbnail((MAX_SIDE, MAX_SIDE))
-        notes.append(f"scaled down from {original[0]}x{original[1]} to {image.size[0]}x{image.size[1]}")
-    return Photo(rgb=np.asarray(image, dtype=np.uint8), notes=notes)
+    return image.convert("RGB")
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ computed, never predicted again.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,11 +194,16 @@ class Predictor:
         except PhotoError as error:
             return PhotoResult.failed(file, str(error), (time.perf_counter() - started) * 1000)
         read_done = time.perf_counter()
-        faces = find_faces(photo.rgb, detector)
-        if not faces and use_whole_image:
-            faces = [whole_image(photo.rgb)]
-        detect_done = time.perf_counter()
-        probabilities = self.predict_faces(np.stack([f.pixels for f in faces]), names, tta) if faces else {}
+        try:
+            faces = find_faces(photo.rgb, detector)
+            if not faces and use_whole_image:
+                faces = [whole_image(photo.rgb)]
+            detect_done = time.perf_counter()
+            probabilities = self.predict_faces(np.stack([f.pixels for f in faces]), names, tta) if faces else {}
+        except Exception as error:  # a detector or model failing on this one image: a message, and the run goes on
+            logging.getLogger(__name__).exception("Predicting %s failed", file or "an image")
+            message = f"Finding or reading the faces failed on this image ({type(error).__name__}: {error})."
+            return PhotoResult.failed(file, message, (time.perf_counter() - started) * 1000)
         done = time.perf_counter()
         results = []
         if faces and probabilities:

@@ -48,6 +48,8 @@ BAD = {  # name: (bytes, words the message must hold)
     "png with a bad checksum": (bad_png_checksum, "starts like a PNG image but is corrupt"),
     "49-megapixel png": (huge_png, "7000x7000 pixels (49 megapixels)"),
     "2000x1 strip": (lambda: encoded(Image.new("RGB", (2000, 1)), "PNG"), "too thin to hold a face"),
+    "20000x16 strip, 1280x1 once scaled": (lambda: encoded(Image.new("L", (20000, 16)), "PNG"),
+                                           "20000x16 pixels (scaled to at most 1280 pixels a side: 1280x1)"),
 }
 
 
@@ -75,6 +77,8 @@ ODD = {  # name: (bytes, a note that must be there, or None for no note at all)
         "64 NaN or infinite pixel(s), shown black",
     ),
     "animated gif": (animated_gif, "the first of its 2 frames"),
+    "4000x3000 jpeg, decoded at half size": (lambda: encoded(Image.new("L", (4000, 3000)), "JPEG"),
+                                             "scaled down from 4000x3000 to 1280x960"),
 }
 
 

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from core import artifacts, faces
+from core import predictor as predictor_module
 from core.__main__ import main
 from core.classes import CLASS_NAMES
 from core.inference import TTA_MODES, combine, tta_views
@@ -153,8 +154,10 @@ def test_core_predict_json_lines_for_a_face_no_face_a_crop_and_a_corrupt_file(tr
     image_file(folder, "b_wall.png", Image.new("RGB", (300, 200), (128, 128, 128)))
     image_file(folder, "c_crop.png", Image.open(PHOTO).convert("L").crop((170, 50, 280, 180)).resize((48, 48)))
     (folder / "d_broken.jpg").write_bytes(PHOTO.read_bytes()[:2000])
-    assert main(["predict", str(folder), "--json", "--artifacts", str(trained_root / "artifacts")]) == 0
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert main(["predict", str(folder), "--json", "--artifacts", str(trained_root / "artifacts")]) == 1  # d_broken
+    out, err = capsys.readouterr()
+    assert "1 of 4 file(s) could not be used" in err
+    lines = [json.loads(line) for line in out.splitlines()]
     assert [Path(line["file"]).name for line in lines] == ["a_face.jpg", "b_wall.png", "c_crop.png", "d_broken.jpg"]
     face, wall, crop, broken = lines
     assert face["error"] is None and len(face["faces"]) == 1 and len(face["faces"][0]["box"]) == 4
@@ -174,6 +177,22 @@ def test_core_predict_says_plainly_when_no_face_is_found(trained_root, tmp_path,
     assert main(["predict", str(wall), "--whole-image", "--json", "--artifacts", str(trained_root / "artifacts")]) == 0
     line = json.loads(capsys.readouterr().out)
     assert line["faces"][0]["found_by"] == "whole image"
+
+
+def test_core_predict_says_so_when_a_folder_holds_no_image(trained_root, tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("no photos here")
+    assert main(["predict", str(tmp_path), "--artifacts", str(trained_root / "artifacts")]) == 1
+    assert "No image files in" in capsys.readouterr().err
+
+
+def test_a_detector_failing_on_one_image_gives_that_image_an_error(predictor, monkeypatch):
+    def fail(rgb, detector):
+        raise cv2.error("OpenCV(4.12) resize.cpp: error: (-215:Assertion failed) !dsize.empty()")
+
+    monkeypatch.setattr(predictor_module, "find_faces", fail)
+    result = predictor.predict_photo(PHOTO.read_bytes(), file="astronaut.jpg")
+    assert result.faces == [] and "Finding or reading the faces failed on this image (error: " in result.error
+    assert result.to_json()["error"] == result.error
 
 
 def test_core_predict_without_models_fails_with_a_message(tmp_path, capsys):
