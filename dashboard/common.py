@@ -123,8 +123,10 @@ def load_shared(file_name: str) -> tuple[dict | None, str | None]:
 
 
 def _models_signature(root: Path) -> tuple:
-    """Changes when any file in any model folder changes, so the cached predictor is rebuilt."""
-    return files_signature([f for folder in artifacts.list_model_dirs(root).values() for f in sorted(folder.glob("*"))],
+    """Changes when a file the predictor reads changes (not a model card or a run's checkpoint), so the cached
+    predictor is rebuilt then and only then."""
+    read = (artifacts.MODEL, artifacts.METRICS, artifacts.CARD, artifacts.ENSEMBLE)
+    return files_signature([folder / name for folder in artifacts.list_model_dirs(root).values() for name in read],
                            relative_to=root)
 
 
@@ -139,7 +141,7 @@ def predictor() -> Predictor:
     return _predictor(str(root), _models_signature(root))
 
 
-@st.cache_resource(show_spinner="Preparing Grad-CAM…")
+@st.cache_resource(show_spinner="Preparing Grad-CAM…", max_entries=8)  # a few networks; old ones let go
 def _gradcam(root: str, signature: tuple, name: str) -> GradCam:
     network = _predictor(root, signature).networks.get(name)
     if network is None:

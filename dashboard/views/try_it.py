@@ -79,11 +79,12 @@ if found and found[0].face.box is not None:
     st.image(draw_boxes(result.rgb, [r.face for r in found]), caption=f"{label}: {len(found)} face(s) found",
              width=min(PHOTO_WIDTH, result.rgb.shape[1]))
 if not found:
-    st.warning(f"**No face was found in {label}**, so no expression is shown. Use a photo where the face is large, "
+    shown = ("the answer below is about its centre square, not a face" if whole else "no expression is shown")
+    st.warning(f"**No face was found in {label}**, so {shown}. Use a photo where the face is large, "
                "frontal and well lit, or try the other detector.")
     st.image(result.rgb, caption=f"{label}: no face found", width=min(PHOTO_WIDTH, max(96, result.rgb.shape[1])))
     st.toggle("Show the models the whole image anyway", key="whole_image",
-              help="The answer is then about the whole image, not a face, and is labelled so.")
+              help="Its centre square, as 48x48: the answer is then about the image, not a face, and is labelled so.")
 
 titles = {n: m.title for n, m in models.items()}
 for number, face_result in enumerate(result.faces, start=1):
@@ -96,7 +97,8 @@ for number, face_result in enumerate(result.faces, start=1):
     if face_result.doubts:
         st.warning(f"Uncertain: {verdict}. " + "; ".join(face_result.doubts) + ".")
     else:
-        st.success(f"{verdict}; every model agrees and p ≥ {UNSURE_BELOW}.")
+        agree = "every model agrees and " if len(face_result.probabilities) > 1 else ""
+        st.success(f"{verdict}; {agree}p ≥ {UNSURE_BELOW}.")
     left, right = st.columns([1, 4])
     turned = f", turned {abs(face.levelled):.0f}° to level the eyes" if face.levelled else ""
     left.image(face.pixels, caption=f"what the models see (48x48{turned})", width=144)
