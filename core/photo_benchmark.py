@@ -20,6 +20,7 @@ from core import artifacts
 from core.classes import IMAGE_SIZE
 from core.data import Split
 from core.faces import DETECTORS, FRAMING_FILE, Detection, read_photo, search
+from core.machine import machine_description
 from core.photo_set import compose_photo
 from core.report import MISSING
 
@@ -146,9 +147,12 @@ def _figure(value: float | None, spec: str) -> str:
 
 def summary_markdown(result: dict) -> str:
     """The benchmark as a Markdown table, one row per detector and model."""
+    machine = result.get("machine")
+    where = (f" Measured on {machine['cpu']} ({machine['cores']} cores), {result['measured_at'][:10]}."
+             if machine else "")
     lines = [
-        f"{result['photos']} photos of test faces (seed {result['seed']}), {result['empty_photos']} without a face; "
-        "accuracy and agreement on the faces found.",
+        f"{result['photos'] + result['empty_photos']} photos (seed {result['seed']}): {result['photos']} with a test "
+        f"face, {result['empty_photos']} without a face; accuracy and agreement on the faces found.{where}",
         "",
         "| detector | faces found | false faces | median ms: read / detect / models / total | median ms, no face |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -170,5 +174,6 @@ def summary_markdown(result: dict) -> str:
 
 def save(result: dict, out: Path) -> Path:
     path = Path(out) / PHOTO_BENCHMARK
-    artifacts.write_json(path, {**result, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    artifacts.write_json(path, {**result, "machine": machine_description(),
+                                "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     return path
