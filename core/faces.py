@@ -40,6 +40,7 @@ DETECTORS = ("mtcnn", "haar")
 LEVEL_ABOVE_DEGREES = 5.0  # a steeper eye line is levelled (chosen on validation: docs/studies/photo_framing.py)
 TURNED_DEGREES = (25.0, -25.0)  # MTCNN's last passes: the photo turned, for heads tilted too far for it upright
 FRAMING_FILE = Path(__file__).with_name("framing.json")
+FACE_CROP, WHOLE_IMAGE = "face crop", "whole image"  # a Face's found_by where no detector boxed it
 
 
 class PhotoError(Exception):
@@ -63,7 +64,7 @@ class Face:
     box: tuple | None  # x, y, width, height in the photo's pixels; None when the whole image is the face
     pixels: np.ndarray  # (48, 48) uint8 grayscale, what the models see
     score: float | None = None  # the detector's confidence, where it has one
-    found_by: str = ""  # the detector and pass that found it, "face crop" or "whole image"
+    found_by: str = ""  # the detector and pass that found it, FACE_CROP or WHOLE_IMAGE
     levelled: float = 0.0  # degrees the crop was turned to level the eyes (0: not turned)
 
 
@@ -328,7 +329,7 @@ def is_face_crop(rgb: np.ndarray) -> bool:
     return max(height, width) <= FACE_CROP_SIDE and max(height, width) <= 1.25 * min(height, width)
 
 
-def whole_image(rgb: np.ndarray, found_by: str = "whole image") -> Face:
+def whole_image(rgb: np.ndarray, found_by: str = WHOLE_IMAGE) -> Face:
     """The whole image, centre-cropped to a square, as a face (a face crop, or when the user asks)."""
     return Face(box=None, pixels=to_gray48(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))[0], found_by=found_by)
 
@@ -336,7 +337,7 @@ def whole_image(rgb: np.ndarray, found_by: str = "whole image") -> Face:
 def find_faces(rgb: np.ndarray, detector: str = "mtcnn") -> list[Face]:
     """The faces in a photo, largest first, each framed as in FER-2013; [] when there is none."""
     if is_face_crop(rgb):
-        return [whole_image(rgb, "face crop")]
+        return [whole_image(rgb, FACE_CROP)]
     boxes, how = search(rgb, detector)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     found_by = f"{detector} ({how})" if how else detector

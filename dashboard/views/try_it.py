@@ -10,7 +10,7 @@ from core import charts
 from core.artifacts import ArtifactError
 from core.classes import CLASS_NAMES
 from core.explain import ExplainError, overlay
-from core.faces import draw_boxes
+from core.faces import FACE_CROP, WHOLE_IMAGE, draw_boxes
 from core.inference import TTA_MODES
 from core.predictor import UNSURE_BELOW
 from dashboard.common import TRAIN_HINT, chosen, colour, explain_faces, load_models, predictor, warn_broken
@@ -74,7 +74,7 @@ models_part = f"{len(names)} model(s) {timing['models']:.0f} ms · " if result.f
 st.caption(f"Read {timing['read']:.0f} ms · detection {timing['detect']:.0f} ms ({detector}) · {models_part}"
            f"total {timing['total']:.0f} ms on this machine.")
 
-found = [r for r in result.faces if r.face.box is not None or r.face.found_by == "face crop"]
+found = [r for r in result.faces if r.face.box is not None or r.face.found_by == FACE_CROP]
 if found and found[0].face.box is not None:
     st.image(draw_boxes(result.rgb, [r.face for r in found]), caption=f"{label}: {len(found)} face(s) found",
              width=min(PHOTO_WIDTH, result.rgb.shape[1]))
@@ -89,8 +89,8 @@ if not found:
 titles = {n: m.title for n, m in models.items()}
 for number, face_result in enumerate(result.faces, start=1):
     face = face_result.face
-    heading = {"face crop": "The image, taken as a face crop (it is small)",
-               "whole image": "Whole image: no face was found, so this is not a face's expression"}
+    heading = {FACE_CROP: "The image, taken as a face crop (it is small)",
+               WHOLE_IMAGE: "Whole image: no face was found, so this is not a face's expression"}
     st.subheader(heading.get(face.found_by, f"Face {number}"))
     verdict = f"**{face_result.label}**, p = {face_result.probabilities[face_result.headline].max():.2f} by " \
               f"{titles.get(face_result.headline, face_result.headline)}"
