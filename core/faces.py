@@ -119,12 +119,12 @@ def read_photo(data: bytes) -> Photo:
         raise PhotoError("This file is not an image (or not a format Pillow can read: try JPEG or PNG).") from error
     except (OSError, ValueError, SyntaxError) as error:
         raise PhotoError(f"The image is corrupt or truncated ({error}).") from error
-    if max(image.size) > MAX_SIDE:
+    scaled = max(image.size) > MAX_SIDE
+    if scaled:
         image.thumbnail((MAX_SIDE, MAX_SIDE))
         notes.append(f"scaled down from {original[0]}x{original[1]} to {image.size[0]}x{image.size[1]}")
     if min(image.size) < MIN_SIDE:
-        shown = f" (scaled to at most {MAX_SIDE} pixels a side: {image.size[0]}x{image.size[1]})" \
-            if image.size != original else ""
+        shown = f" (scaled to at most {MAX_SIDE} pixels a side: {image.size[0]}x{image.size[1]})" if scaled else ""
         raise PhotoError(f"The image is {original[0]}x{original[1]} pixels{shown}: too thin to hold a face "
                          f"(at least {MIN_SIDE} pixels a side).")
     return Photo(rgb=np.asarray(image, dtype=np.uint8), notes=notes)
