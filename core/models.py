@@ -97,7 +97,8 @@ REGISTRY: dict[str, ModelSpec] = {
             "it trains.",
             "vgg16",
             augmentation=("flip", "shift"),
-            epochs=16,
+            epochs=24,
+            patience=24,  # one cosine, run to the end
             learning_rate=1e-4,
             finetune_from="block4_conv1",
             weights_file="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
