@@ -17,6 +17,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core import artifacts
+from core.predictor import Predictor
 from dashboard.common import PAGES as PAGE_TABLE
 from dashboard.common import view_path
 from tests.conftest import COMMITTED
@@ -196,6 +197,34 @@ def test_the_newest_input_is_the_one_shown(roots, monkeypatch):
     app.run()
     assert "No face was found in camera shot" in texts(app, "warning")
     assert not app.dataframe
+
+
+def test_the_photo_is_still_there_after_a_visit_to_another_page(roots, monkeypatch):
+    app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes())
+    app.switch_page(view_path("overview")).run()
+    app.switch_page(view_path("try_it")).run()
+    assert not app.exception and app.subheader[0].value == "Face 1"
+    assert "Still showing **astronaut.jpg**" in texts(app, "caption")
+    app.button[0].click().run()  # "Forget this photo"
+    assert not app.subheader and "Still showing" not in texts(app, "caption")
+
+
+def test_clearing_the_upload_forgets_the_photo(roots, monkeypatch):
+    app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes())
+    app.file_uploader[0].set_value(None).run()
+    assert not app.exception and not app.subheader
+
+
+def test_a_click_elsewhere_on_the_page_does_not_run_the_photo_path_again(roots, monkeypatch):
+    calls = []
+    original = Predictor.predict_photo
+    monkeypatch.setattr(Predictor, "predict_photo", lambda self, *a, **k: calls.append(a) or original(self, *a, **k))
+    app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes())
+    app.toggle(key="show_gradcam").set_value(True).run()
+    app.selectbox[0].set_value("disgust").run()
+    assert len(calls) == 1 and texts(app, "caption").count("evidence for *disgust*") == 5
+    app.radio[0].set_value("haar").run()  # another detector is another answer
+    assert len(calls) == 2
 
 
 def test_a_face_crop_is_used_as_it_is(roots, monkeypatch):

@@ -2,6 +2,9 @@
 probabilities (all through core.predictor, the same path as ``python -m core predict``) and, on request,
 Grad-CAM."""
 
+import hashlib
+import weakref
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -21,13 +24,32 @@ TTA_LABELS = {"validated": "each model's choice (made on validation)", "none": "
 PHOTO_WIDTH = 480
 
 
-def mark_newest(source: str) -> None:
-    st.session_state.newest = source
+def remember(widget: str) -> None:
+    """Keeps the newest input (its widget, label and bytes) in the session, where it outlives the widgets when the
+    user visits another page; clearing a widget forgets its input."""
+    value = st.session_state.get(widget)
+    if value is not None:
+        label = "camera shot" if widget == "camera" else value.name
+        st.session_state.newest_input = (widget, label, value.getvalue())
+    elif st.session_state.get("newest_input", ("",))[0] == widget:
+        del st.session_state.newest_input
+
+
+def photo_result(engine, data: bytes, label: str, detector: str, names: list[str], tta: str | None, whole: bool):
+    """The photo path's answer, computed once per photo and choice: a click elsewhere on the page (Grad-CAM, the
+    class to explain) reuses it rather than running detection and the models again."""
+    key = (hashlib.sha256(data).hexdigest(), label, detector, tuple(names), tta, whole)
+    kept = st.session_state.get("photo_result")
+    if kept is None or kept[0] != key or kept[1]() is not engine:  # new models (artifacts changed) answer anew
+        result = engine.predict_photo(data, detector, names=names, tta=tta, use_whole_image=whole, file=label)
+        st.session_state.photo_result = kept = (key, weakref.ref(engine), result)
+    return kept[2]
 
 
 st.title("Try it")
 st.caption("Upload a photo or take one with your camera. Each face is found, framed as FER-2013 frames its faces "
-           "and turned into the 48x48 grayscale the models were trained on. Nothing is stored.")
+           "and turned into the 48x48 grayscale the models were trained on. Nothing is saved: the photo stays in "
+           "this browser session's memory until you replace it or close the tab.")
 models, broken = load_models()
 warn_broken(broken)
 if not models:
@@ -53,17 +75,23 @@ tta_choice = st.radio("Test-time augmentation (probabilities averaged over views
 show_gradcam = st.toggle("Why? Show Grad-CAM under the answers (a second pass over each face)", key="show_gradcam")
 upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a photo"])
 uploaded = upload_tab.file_uploader("Photo (JPEG, PNG, WebP, BMP, TIFF…)", key="photo",
-                                    on_change=mark_newest, args=("photo",))
-shot = camera_tab.camera_input("Camera", key="camera", on_change=mark_newest, args=("camera",))
-inputs = {"photo": uploaded, "camera": shot}
-newest = st.session_state.get("newest")
-source = inputs.get(newest) or uploaded or shot  # the input changed last, else whichever there is
-if source is None:
+                                    on_change=remember, args=("photo",))
+shot = camera_tab.camera_input("Camera", key="camera", on_change=remember, args=("camera",))
+if "newest_input" not in st.session_state:  # the newest was cleared: whichever input is left, if any
+    for widget, value in (("photo", uploaded), ("camera", shot)):
+        if value is not None:
+            remember(widget)
+if "newest_input" not in st.session_state:
     st.stop()
-label = "camera shot" if source is shot else source.name
+_, label, data = st.session_state.newest_input
+if (uploaded or shot) is None:  # back from another page: the widgets are empty, the photo is kept
+    note, forget = st.columns([4, 1], vertical_alignment="center")
+    note.caption(f"Still showing **{label}** from your last visit; upload or take another photo to replace it.")
+    if forget.button("Forget this photo"):
+        del st.session_state.newest_input
+        st.rerun()
 whole = st.session_state.get("whole_image", False)
-result = engine.predict_photo(source.getvalue(), detector, names=names,
-                              tta=None if tta_choice == "validated" else tta_choice, use_whole_image=whole, file=label)
+result = photo_result(engine, data, label, detector, names, None if tta_choice == "validated" else tta_choice, whole)
 if result.error:
     st.error(f"Cannot use **{label}**: {result.error}")
     st.stop()
