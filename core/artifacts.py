@@ -37,6 +37,7 @@ ENSEMBLE_FILES = (ENSEMBLE, METRICS, PREDICTIONS, CARD)  # an ensemble has membe
 DATASET = "dataset.json"
 DATASET_EXAMPLES = "dataset_examples.npz"
 BENCHMARK = "benchmark.json"
+PHOTO_BENCHMARK = "photo_benchmark.json"
 MISTAKES_PER_CLASS = 12  # predictions.npz keeps the most confident mistakes, with their pixels, per true class
 HISTORY_COLUMNS = ("epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
 
@@ -236,7 +237,8 @@ def read_shared(path) -> dict:
     if path.suffix == ".npz":
         return read_npz(path)
     data = read_json(path)
-    spec = {DATASET: (schema.DATASET, "a dataset summary"), BENCHMARK: (schema.BENCHMARK, "a benchmark")}.get(path.name)
+    spec = {DATASET: (schema.DATASET, "a dataset summary"), BENCHMARK: (schema.BENCHMARK, "a benchmark"),
+            PHOTO_BENCHMARK: (schema.PHOTO_BENCHMARK, "a photo benchmark")}.get(path.name)
     if spec:
         try:
             schema.check(data, spec[0], path.name)

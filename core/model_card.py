@@ -261,7 +261,7 @@ def results_markdown(models: dict[str, ModelArtifacts], root: Path) -> str:
     epoch = root / EPOCH_TIME
     if epoch.is_file():
         lines += _epoch_section(artifacts.read_json(epoch))
-    photos = root / "photo_benchmark.json"
+    photos = root / artifacts.PHOTO_BENCHMARK
     if photos.is_file():
         lines += ["## Faces in photos (`python -m core photo-benchmark`)", "",
                   photo_summary(artifacts.read_json(photos)), ""]
@@ -313,7 +313,9 @@ def _speed_section(benchmark: dict) -> list[str]:
         "## Speed (`python -m core benchmark`)",
         "",
         f"Measured {str(benchmark.get('measured_at', ''))[:10]} on {machine.get('cpu', 'this machine')} "
-        f"({machine.get('cores_used') or machine.get('cores')} cores), batch {benchmark.get('batch_size')}, medians.",
+        f"({machine.get('cores_used') or machine.get('cores')} cores), batch {benchmark.get('batch_size')}, medians. "
+        "Latency here is one view through a random-initialised network with the kernels training uses (oneDNN); "
+        "one face as the Try it page runs it is timed under *Faces in photos* below.",
         "",
         *_table(["model", "precision", "training img/s", "latency batch 1 (ms)", "latency batch 256 (ms)"], rows),
         "",

@@ -31,21 +31,10 @@ COST_COLUMNS = ("title", "latency ms", "file MB", "parameters", "initial weights
                 "train img/s")
 
 
-def latencies(models: dict[str, ModelArtifacts], benchmark: dict | None) -> dict[str, float | None]:
-    """Each model's median float32 latency for one face, from benchmark.json; an ensemble's is the sum of its
-    weighted members' (they run one after another); None where it was not measured."""
-    measured = {r["model"]: r.get("latency_ms_batch1") for r in (benchmark or {}).get("results", [])
-                if r.get("precision") == "float32"}
-    found = {}
-    for name, model in models.items():
-        parts = [measured.get(m) for m in model.members] if model.ensemble else [measured.get(name)]
-        found[name] = sum(parts) if parts and None not in parts else None
-    return found
-
-
-def leaderboard(models: dict[str, ModelArtifacts], benchmark: dict | None = None) -> pd.DataFrame:
-    """One row per model: the headline scores, calibration, how it was made, and (from benchmark.json) latency."""
-    latency = latencies(models, benchmark)
+def leaderboard(models: dict[str, ModelArtifacts], photo_benchmark: dict | None = None) -> pd.DataFrame:
+    """One row per model: the headline scores, calibration, how it was made, and (from photo_benchmark.json) the
+    time one face takes through it as the try-it page runs it."""
+    latency = (photo_benchmark or {}).get("face_ms") or {}
     rows = []
     for name, model in models.items():
         metrics, card = model.metrics, model.card
@@ -61,7 +50,7 @@ def leaderboard(models: dict[str, ModelArtifacts], benchmark: dict | None = None
             "epochs": card.get("epochs_run"), "training min": (card.get("wall_seconds") or 0) / 60 or None,
             "train img/s": card.get("train_images_per_second"),
             "file MB": (card.get("file_size_bytes") or 0) / 1e6 or None,  # None: the ensemble has no file
-            "latency ms": latency[name],
+            "latency ms": latency.get(name),
         })
     return pd.DataFrame(rows)
 

@@ -116,7 +116,7 @@ def _read_shared(path: str, signature: tuple) -> tuple[dict | None, str | None]:
 
 
 def load_shared(file_name: str) -> tuple[dict | None, str | None]:
-    """(contents, None) of dataset.json, dataset_examples.npz or benchmark.json; (None, None) when absent,
+    """(contents, None) of dataset.json, dataset_examples.npz or photo_benchmark.json; (None, None) when absent,
     (None, what is wrong) when unreadable or not what the format says."""
     path = artifacts_root() / file_name
     return _read_shared(str(path), files_signature([path]))

@@ -384,7 +384,20 @@ def test_an_edited_artifact_shows_on_the_next_run(roots, tmp_path, monkeypatch):
     assert list(app.dataframe[0].value["model"]) == ["Custom CNN, retitled"]
 
 
-def test_models_sharing_an_architecture_share_the_fastest_place(monkeypatch):
+def test_the_fastest_model_is_the_one_the_photo_benchmark_timed_fastest(monkeypatch):
+    timed = artifacts.read_json(COMMITTED / artifacts.PHOTO_BENCHMARK)["face_ms"]
     app = run_page(COMMITTED, "overview", monkeypatch)
     fastest = next(m for m in app.metric if m.label == "Fastest")
-    assert set(fastest.delta.split(" and ")) == {"Custom CNN", "Custom CNN + augmentation"}  # one latency, one tie
+    name = min(timed, key=timed.get)
+    assert fastest.value == f"{timed[name]:.1f} ms a face"
+    assert fastest.delta == artifacts.read_json(COMMITTED / name / artifacts.CARD)["title"]
+
+
+def test_a_damaged_photo_benchmark_costs_the_latencies_only(tmp_path, monkeypatch):
+    root = tmp_path / "damaged"
+    shutil.copytree(COMMITTED, root)
+    artifacts.write_json(root / artifacts.PHOTO_BENCHMARK, {"face_ms": {"cnn": "fast"}})
+    app = run_page(root, "overview", monkeypatch)
+    assert not app.exception and "No latencies" in texts(app, "warning")
+    assert "is not a photo benchmark" in texts(app, "warning")
+    assert app.dataframe[0].value["model"].size == 5

@@ -221,7 +221,9 @@ def test_the_photo_benchmark_measures_found_faces_agreement_and_time(predictor, 
         assert figures["accuracy_original"] in (0.0, 1.0)  # one face, one label: all right or all wrong
         assert 0 <= figures["agreement"] <= 1
     assert mtcnn["median_ms"]["total"] >= mtcnn["median_ms"]["detect"] > 0 and mtcnn["median_ms_without_a_face"] > 0
+    assert set(result["face_ms"]) == set(predictor.names) and min(result["face_ms"].values()) > 0
     table = photo_benchmark.summary_markdown(result)
+    assert "| " + " | ".join(f"{ms:g}" for ms in result["face_ms"].values()) + " |" in table
     assert f"| mtcnn | {mtcnn['found']} of 4" in table and "| haar | ensemble |" in table
     assert f"**{mtcnn['median_ms']['total']}** | {mtcnn['median_ms_without_a_face']:g} |" in table
 
