@@ -241,7 +241,25 @@ def leaderboard_markdown(models: dict[str, ModelArtifacts]) -> str:
     random_init = random_init_note(models)
     if random_init:
         lines[-1] += f" {random_init}"
+    machines = training_machines_note(models)
+    if machines:
+        lines[-1] += f" {machines}"
     return "\n".join(lines)
+
+
+def training_machines_note(models: dict[str, ModelArtifacts]) -> str:
+    """Where each model trained, from the cards, so that training times from different machines are not compared
+    unawares; "" when no card says."""
+    where: dict[str, list[str]] = {}
+    for name, model in models.items():
+        machine = model.card.get("machine") or {}
+        if not model.ensemble and machine.get("cpu"):
+            cores = machine.get("cores_used") or machine.get("cores")
+            where.setdefault(f"{machine['cpu']}" + (f" ({cores} cores)" if cores else ""), []).append(name)
+    if not where:
+        return ""
+    return ("Training minutes and img/s as measured where each model trained: "
+            + "; ".join(f"{', '.join(names)} on {cpu}" for cpu, names in where.items()) + ".")
 
 
 def results_markdown(models: dict[str, ModelArtifacts], root: Path) -> str:

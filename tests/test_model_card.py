@@ -70,3 +70,14 @@ def test_a_card_says_whether_its_runs_were_one_command_or_continued_by_hand(comm
     planned = model_card.model_card_markdown(replace(model, card={**model.card, "continued_from": None}))
     assert "It was trained in 3 runs, the warm restarts after the first planned by its recipe:" in planned
     assert "One command ran them all: `" in planned
+
+
+def test_the_leaderboard_says_where_each_model_trained(committed):
+    note = model_card.training_machines_note(committed)
+    for name, model in committed.items():
+        if not model.ensemble:
+            assert f"{name}" in note and model.card["machine"]["cpu"] in note
+    moved = {**committed, "cnn": replace(committed["cnn"], card={**committed["cnn"].card,
+                                                                 "machine": {"cpu": "Elsewhere", "cores": 8}})}
+    assert "cnn on Elsewhere (8 cores)" in model_card.training_machines_note(moved)
+    assert model_card.training_machines_note({"ensemble": committed["ensemble"]}) == ""
