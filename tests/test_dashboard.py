@@ -209,6 +209,17 @@ def test_the_photo_is_still_there_after_a_visit_to_another_page(roots, monkeypat
     assert not app.subheader and "Still showing" not in texts(app, "caption")
 
 
+def test_the_pages_choices_are_still_there_after_a_visit_to_another_page(roots, monkeypatch):
+    app = run_page(roots["four"], "try_it", monkeypatch)
+    app.radio(key="detector").set_value("haar")
+    app.radio(key="tta").set_value("flip")
+    app.toggle(key="show_gradcam").set_value(True).run()
+    app.switch_page(view_path("overview")).run()
+    app.switch_page(view_path("try_it")).run()
+    assert app.radio(key="detector").value == "haar" and app.radio(key="tta").value == "flip"
+    assert app.toggle(key="show_gradcam").value
+
+
 def test_clearing_the_upload_forgets_the_photo(roots, monkeypatch):
     app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes())
     app.file_uploader[0].set_value(None).run()

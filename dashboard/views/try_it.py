@@ -24,6 +24,14 @@ TTA_LABELS = {"validated": "each model's choice (made on validation)", "none": "
 PHOTO_WIDTH = 480
 
 
+def kept(key: str, default) -> dict:
+    """A widget's key and callback that keep its value across a visit to another page, under a plain session key
+    (Streamlit forgets a widget's own state when its page is left)."""
+    state = st.session_state
+    state[key] = state.get(f"kept_{key}", default)
+    return {"key": key, "on_change": lambda: state.__setitem__(f"kept_{key}", state[key])}
+
+
 def remember(widget: str) -> None:
     """Keeps the newest input (its widget, label and bytes) in the session, where it outlives the widgets when the
     user visits another page; clearing a widget forgets its input."""
@@ -68,11 +76,14 @@ if not names:
     st.info("None of the chosen models can run here: pick others in the sidebar.")
     st.stop()
 
-detector = st.radio("Face detector", list(DETECTOR_LABELS), format_func=DETECTOR_LABELS.get, horizontal=True)
+detector = st.radio("Face detector", list(DETECTOR_LABELS), format_func=DETECTOR_LABELS.get, horizontal=True,
+                    **kept("detector", "mtcnn"))
 tta_choice = st.radio("Test-time augmentation (probabilities averaged over views of the face)",
-                      ["validated", *TTA_MODES], format_func=TTA_LABELS.get, horizontal=True)
+                      ["validated", *TTA_MODES], format_func=TTA_LABELS.get, horizontal=True,
+                      **kept("tta", "validated"))
 # drawn on every run, before anything can stop the page, so that it keeps its state from photo to photo
-show_gradcam = st.toggle("Why? Show Grad-CAM under the answers (a second pass over each face)", key="show_gradcam")
+show_gradcam = st.toggle("Why? Show Grad-CAM under the answers (a second pass over each face)",
+                         **kept("show_gradcam", False))
 upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a photo"])
 uploaded = upload_tab.file_uploader("Photo (JPEG, PNG, WebP, BMP, TIFF…)", key="photo",
                                     on_change=remember, args=("photo",))
