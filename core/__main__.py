@@ -139,11 +139,14 @@ def cmd_ensemble(args) -> None:
 
 
 def cmd_report(args) -> None:
+    from core import artifacts
     from core.artifacts import read_all_models
     from core.report import summary_markdown, write_report
 
     models, broken = read_all_models(Path(args.artifacts))
-    for path in write_report(models, broken, Path(args.html), Path(args.csv)):
+    photo_benchmark = Path(args.artifacts) / artifacts.PHOTO_BENCHMARK
+    timed = artifacts.read_shared(photo_benchmark) if photo_benchmark.is_file() else None
+    for path in write_report(models, broken, Path(args.html), Path(args.csv), timed):
         print(f"wrote {path}")
     print(summary_markdown(models))
 

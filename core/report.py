@@ -55,6 +55,16 @@ def leaderboard(models: dict[str, ModelArtifacts], photo_benchmark: dict | None 
     return pd.DataFrame(rows)
 
 
+TIE_WITHIN = 0.05  # latencies this close (relative) are the same within the machine's noise
+
+
+def fastest(board: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard's rows with the lowest latency, every model within TIE_WITHIN of it counted as tied (the
+    same network with the same views, such as cnn and cnn_aug, differs only by noise)."""
+    timed = board.dropna(subset=["latency ms"])
+    return timed[timed["latency ms"] <= timed["latency ms"].min() * (1 + TIE_WITHIN)].sort_values("latency ms")
+
+
 def best_first(board: pd.DataFrame) -> pd.DataFrame:
     """The leaderboard's rows by test accuracy, ties (the same count of faces) broken by macro F1."""
     return board.sort_values(["test accuracy", "macro F1"], ascending=False, kind="stable")
@@ -106,9 +116,9 @@ def per_class_wide(models: dict[str, ModelArtifacts], score: str = "f1") -> pd.D
     return wide[list(models)].rename(columns={n: m.title for n, m in models.items()})
 
 
-def comparison_csv(models: dict[str, ModelArtifacts]) -> str:
+def comparison_csv(models: dict[str, ModelArtifacts], photo_benchmark: dict | None = None) -> str:
     """The leaderboard with every per-class precision, recall and F1 as extra columns."""
-    wide = leaderboard(models).set_index("model")
+    wide = leaderboard(models, photo_benchmark).set_index("model")
     per_class = per_class_table(models).set_index(["model", "class"])[["precision", "recall", "f1"]].unstack("class")
     per_class.columns = [f"{score}_{name}" for score, name in per_class.columns]
     ordered = [f"{score}_{name}" for name in CLASS_NAMES for score in ("precision", "recall", "f1")]
@@ -194,7 +204,8 @@ def mistakes(model: ModelArtifacts, true_class: str | None = None, predicted_cla
                     made)
 
 
-def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None = None) -> str:
+def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None = None,
+                photo_benchmark: dict | None = None) -> str:
     """The whole report as one HTML page with plotly.js inlined."""
     if not models:
         raise ArtifactError("There are no trained models to report on.")
@@ -208,7 +219,7 @@ def report_html(models: dict[str, ModelArtifacts], broken: dict[str, str] | None
     calibrated = {n: m.metrics["calibration"] for n, m in models.items() if m.metrics.get("calibration")}
     if calibrated:
         figures.append(("Reliability on the test split", charts.reliability_diagram(calibrated, palette, titles)))
-    board = best_first(leaderboard(models).drop(columns="model"))
+    board = best_first(leaderboard(models, photo_benchmark).drop(columns="model"))
     per_class = per_class_wide(models, "f1")
     splits = sorted({m.metrics.get("test_split") or "" for m in models.values()} - {""})
     parts = [
@@ -260,11 +271,12 @@ def summary_markdown(models: dict[str, ModelArtifacts]) -> str:
     return "\n".join(lines)
 
 
-def write_report(models: dict[str, ModelArtifacts], broken: dict[str, str], html_path, csv_path) -> list[Path]:
+def write_report(models: dict[str, ModelArtifacts], broken: dict[str, str], html_path, csv_path,
+                 photo_benchmark: dict | None = None) -> list[Path]:
     """Write the HTML report and the CSV of ``read_all_models(root)``'s models."""
-    text = report_html(models, broken)
+    text = report_html(models, broken, photo_benchmark)
     written = []
-    for path, content in ((Path(html_path), text), (Path(csv_path), comparison_csv(models))):
+    for path, content in ((Path(html_path), text), (Path(csv_path), comparison_csv(models, photo_benchmark))):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
         written.append(path)

@@ -133,7 +133,7 @@ DATASET = {
     "class_weights": Each(NUMBER), "load_report": Optional(dict),
 }
 BENCHMARK = {"results": ListOf({"model": str, "precision": str, "latency_ms_batch1": Optional(NUMBER)})}
-PHOTO_BENCHMARK = {"face_ms": Optional(Each(NUMBER))}
+PHOTO_BENCHMARK = {"face_ms": Optional(Each(NUMBER)), "detectors": Each({"median_ms": Each(NUMBER)})}
 HISTORY_NUMBERS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
 
 

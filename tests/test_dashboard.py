@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import artifacts
 from core.predictor import Predictor
+from core.report import TIE_WITHIN
 from dashboard.common import PAGES as PAGE_TABLE
 from dashboard.common import view_path
 from tests.conftest import COMMITTED
@@ -207,6 +208,7 @@ def test_the_photo_is_still_there_after_a_visit_to_another_page(roots, monkeypat
     assert "Still showing **astronaut.jpg**" in texts(app, "caption")
     app.button[0].click().run()  # "Forget this photo"
     assert not app.subheader and "Still showing" not in texts(app, "caption")
+    assert "newest_input" not in app.session_state and "photo_result" not in app.session_state
 
 
 def test_the_pages_choices_are_still_there_after_a_visit_to_another_page(roots, monkeypatch):
@@ -220,10 +222,15 @@ def test_the_pages_choices_are_still_there_after_a_visit_to_another_page(roots, 
     assert app.toggle(key="show_gradcam").value
 
 
-def test_clearing_the_upload_forgets_the_photo(roots, monkeypatch):
+def test_clearing_the_upload_forgets_the_photo_and_shows_the_camera_shot_if_there_is_one(roots, monkeypatch):
     app = upload(roots, monkeypatch, "astronaut.jpg", PHOTO.read_bytes())
     app.file_uploader[0].set_value(None).run()
-    assert not app.exception and not app.subheader
+    assert not app.exception and not app.subheader and "photo_result" not in app.session_state
+    app.camera_input[0].set_value(("shot.jpg", PHOTO.read_bytes(), "image/jpeg")).run()
+    app.file_uploader[0].set_value(("wall.png", image_bytes(Image.new("RGB", (300, 200)), "PNG"), "image/png")).run()
+    assert "No face was found in wall.png" in texts(app, "warning")
+    app.file_uploader[0].set_value(None).run()  # the upload, the newest, is cleared: the shot is left
+    assert app.subheader[0].value == "Face 1" and "No face was found" not in texts(app, "warning")
 
 
 def test_a_click_elsewhere_on_the_page_does_not_run_the_photo_path_again(roots, monkeypatch):
@@ -395,13 +402,14 @@ def test_an_edited_artifact_shows_on_the_next_run(roots, tmp_path, monkeypatch):
     assert list(app.dataframe[0].value["model"]) == ["Custom CNN, retitled"]
 
 
-def test_the_fastest_model_is_the_one_the_photo_benchmark_timed_fastest(monkeypatch):
+def test_the_fastest_models_are_those_the_photo_benchmark_timed_fastest(monkeypatch):
     timed = artifacts.read_json(COMMITTED / artifacts.PHOTO_BENCHMARK)["face_ms"]
     app = run_page(COMMITTED, "overview", monkeypatch)
     fastest = next(m for m in app.metric if m.label == "Fastest")
-    name = min(timed, key=timed.get)
-    assert fastest.value == f"{timed[name]:.1f} ms a face"
-    assert fastest.delta == artifacts.read_json(COMMITTED / name / artifacts.CARD)["title"]
+    quickest = sorted((ms, name) for name, ms in timed.items() if ms <= min(timed.values()) * (1 + TIE_WITHIN))
+    assert fastest.value == f"{quickest[0][0]:.1f} ms a face"
+    titles = [artifacts.read_json(COMMITTED / name / artifacts.CARD)["title"] for _, name in quickest]
+    assert fastest.delta == " and ".join(titles)
 
 
 def test_a_damaged_photo_benchmark_costs_the_latencies_only(tmp_path, monkeypatch):

@@ -3,6 +3,8 @@ report files."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,6 +102,17 @@ def test_the_report_holds_every_model(trained_root, tmp_path, capsys):
     )
     assert main(["report", "--artifacts", str(tmp_path / "empty"), "--html", str(html), "--csv", str(csv)]) == 2
     assert "no trained models" in capsys.readouterr().err
+
+
+def test_latencies_come_from_the_photo_benchmark_into_the_csv_and_ties_are_within_noise(committed):
+    timed = {"cnn": 21.1, "cnn_aug": 20.8, "vgg16": 81.1, "resnet50v2": 42.6, "ensemble": 111.6}
+    table = pd.read_csv(io.StringIO(report.comparison_csv(committed, {"face_ms": timed}))).set_index("model")
+    assert table["latency ms"].to_dict() == timed
+    assert pd.read_csv(io.StringIO(report.comparison_csv(committed)))["latency ms"].isna().all()  # none measured
+    board = report.leaderboard(committed, {"face_ms": timed})
+    assert list(report.fastest(board)["model"]) == ["cnn_aug", "cnn"]  # 1.4 % apart: one network, noise
+    slower_cnn = board.assign(**{"latency ms": board["model"].map({**timed, "cnn": 30.0})})
+    assert list(report.fastest(slower_cnn)["model"]) == ["cnn_aug"]
 
 
 def test_leaderboard_ties_go_to_the_higher_macro_f1():

@@ -40,24 +40,30 @@ def remember(widget: str) -> None:
         label = "camera shot" if widget == "camera" else value.name
         st.session_state.newest_input = (widget, label, value.getvalue())
     elif st.session_state.get("newest_input", ("",))[0] == widget:
-        del st.session_state.newest_input
+        forget_photo()
+
+
+def forget_photo() -> None:
+    """Drops the kept photo and its answer from the session."""
+    st.session_state.pop("newest_input", None)
+    st.session_state.pop("photo_result", None)
 
 
 def photo_result(engine, data: bytes, label: str, detector: str, names: list[str], tta: str | None, whole: bool):
     """The photo path's answer, computed once per photo and choice: a click elsewhere on the page (Grad-CAM, the
     class to explain) reuses it rather than running detection and the models again."""
     key = (hashlib.sha256(data).hexdigest(), label, detector, tuple(names), tta, whole)
-    kept = st.session_state.get("photo_result")
-    if kept is None or kept[0] != key or kept[1]() is not engine:  # new models (artifacts changed) answer anew
+    cached = st.session_state.get("photo_result")
+    if cached is None or cached[0] != key or cached[1]() is not engine:  # new models (artifacts changed) answer anew
         result = engine.predict_photo(data, detector, names=names, tta=tta, use_whole_image=whole, file=label)
-        st.session_state.photo_result = kept = (key, weakref.ref(engine), result)
-    return kept[2]
+        st.session_state.photo_result = cached = (key, weakref.ref(engine), result)
+    return cached[2]
 
 
 st.title("Try it")
 st.caption("Upload a photo or take one with your camera. Each face is found, framed as FER-2013 frames its faces "
-           "and turned into the 48x48 grayscale the models were trained on. Nothing is saved: the photo stays in "
-           "this browser session's memory until you replace it or close the tab.")
+           "and turned into the 48x48 grayscale the models were trained on. Nothing is written to disk: the photo is "
+           "kept in the server's memory for this browser tab until you replace or forget it, or the session ends.")
 models, broken = load_models()
 warn_broken(broken)
 if not models:
@@ -99,7 +105,7 @@ if (uploaded or shot) is None:  # back from another page: the widgets are empty,
     note, forget = st.columns([4, 1], vertical_alignment="center")
     note.caption(f"Still showing **{label}** from your last visit; upload or take another photo to replace it.")
     if forget.button("Forget this photo"):
-        del st.session_state.newest_input
+        forget_photo()
         st.rerun()
 whole = st.session_state.get("whole_image", False)
 result = photo_result(engine, data, label, detector, names, None if tta_choice == "validated" else tta_choice, whole)
