@@ -144,8 +144,11 @@ def cmd_report(args) -> None:
     from core.report import summary_markdown, write_report
 
     models, broken = read_all_models(Path(args.artifacts))
-    photo_benchmark = Path(args.artifacts) / artifacts.PHOTO_BENCHMARK
-    timed = artifacts.read_shared(photo_benchmark) if photo_benchmark.is_file() else None
+    photo_benchmark, timed = Path(args.artifacts) / artifacts.PHOTO_BENCHMARK, None
+    try:
+        timed = artifacts.read_shared(photo_benchmark) if photo_benchmark.is_file() else None
+    except ArtifactError as error:
+        print(f"No latencies in the report: {error}", file=sys.stderr)
     for path in write_report(models, broken, Path(args.html), Path(args.csv), timed):
         print(f"wrote {path}")
     print(summary_markdown(models))

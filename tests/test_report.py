@@ -4,6 +4,7 @@ report files."""
 from __future__ import annotations
 
 import io
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -102,6 +103,22 @@ def test_the_report_holds_every_model(trained_root, tmp_path, capsys):
     )
     assert main(["report", "--artifacts", str(tmp_path / "empty"), "--html", str(html), "--csv", str(csv)]) == 2
     assert "no trained models" in capsys.readouterr().err
+
+
+def test_the_report_carries_the_photo_benchmarks_latencies_and_is_written_without_a_readable_one(
+        trained_root, tmp_path, capsys):
+    from core.__main__ import main
+
+    root, csv = tmp_path / "artifacts", tmp_path / "metrics.csv"
+    shutil.copytree(trained_root / "artifacts", root)
+    timed = {"cnn": 3.5, "cnn_aug": 3.4, "vgg16": 9.0, "resnet50v2": 7.0, "ensemble": 20.0}
+    artifacts.write_json(root / artifacts.PHOTO_BENCHMARK, {"face_ms": timed, "detectors": {}})
+    assert main(["report", "--artifacts", str(root), "--html", str(tmp_path / "r.html"), "--csv", str(csv)]) == 0
+    assert pd.read_csv(csv).set_index("model")["latency ms"].to_dict() == timed
+    (root / artifacts.PHOTO_BENCHMARK).write_text("{ truncated")
+    assert main(["report", "--artifacts", str(root), "--html", str(tmp_path / "r.html"), "--csv", str(csv)]) == 0
+    assert "No latencies in the report" in capsys.readouterr().err
+    assert pd.read_csv(csv)["latency ms"].isna().all()
 
 
 def test_latencies_come_from_the_photo_benchmark_into_the_csv_and_ties_are_within_noise(committed):

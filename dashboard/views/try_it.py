@@ -98,6 +98,7 @@ if "newest_input" not in st.session_state:  # the newest was cleared: whichever 
     for widget, value in (("photo", uploaded), ("camera", shot)):
         if value is not None:
             remember(widget)
+            break
 if "newest_input" not in st.session_state:
     st.stop()
 _, label, data = st.session_state.newest_input
