@@ -2,7 +2,6 @@
 probabilities (all through core.predictor, the same path as ``python -m core predict``) and, on request,
 Grad-CAM."""
 
-import hashlib
 import weakref
 
 import numpy as np
@@ -39,6 +38,7 @@ def remember(widget: str) -> None:
     if value is not None:
         label = "camera shot" if widget == "camera" else value.name
         st.session_state.newest_input = (widget, label, value.getvalue())
+        st.session_state.pop("photo_result", None)  # a new photo: its answer is computed afresh
     elif st.session_state.get("newest_input", ("",))[0] == widget:
         forget_photo()
 
@@ -50,9 +50,10 @@ def forget_photo() -> None:
 
 
 def photo_result(engine, data: bytes, label: str, detector: str, names: list[str], tta: str | None, whole: bool):
-    """The photo path's answer, computed once per photo and choice: a click elsewhere on the page (Grad-CAM, the
-    class to explain) reuses it rather than running detection and the models again."""
-    key = (hashlib.sha256(data).hexdigest(), label, detector, tuple(names), tta, whole)
+    """The photo path's answer, computed once per photo (``remember`` drops it when the photo changes) and choice: a
+    click elsewhere on the page (Grad-CAM, the class to explain) reuses it rather than running detection and the
+    models again."""
+    key = (detector, tuple(names), tta, whole)
     cached = st.session_state.get("photo_result")
     if cached is None or cached[0] != key or cached[1]() is not engine:  # new models (artifacts changed) answer anew
         result = engine.predict_photo(data, detector, names=names, tta=tta, use_whole_image=whole, file=label)
