@@ -144,11 +144,9 @@ def cmd_report(args) -> None:
     from core.report import summary_markdown, write_report
 
     models, broken = read_all_models(Path(args.artifacts))
-    photo_benchmark, timed = Path(args.artifacts) / artifacts.PHOTO_BENCHMARK, None
-    try:
-        timed = artifacts.read_shared(photo_benchmark) if photo_benchmark.is_file() else None
-    except ArtifactError as error:
-        print(f"No latencies in the report: {error}", file=sys.stderr)
+    timed, problem = artifacts.read_shared_if_present(Path(args.artifacts) / artifacts.PHOTO_BENCHMARK)
+    if problem:
+        print(f"No latencies in the report: {problem}", file=sys.stderr)
     for path in write_report(models, broken, Path(args.html), Path(args.csv), timed):
         print(f"wrote {path}")
     print(summary_markdown(models))

@@ -247,6 +247,16 @@ def read_shared(path) -> dict:
     return data
 
 
+def read_shared_if_present(path) -> tuple[dict | None, str | None]:
+    """(contents, None) of a shared file; (None, None) when it is absent; (None, what is wrong) when unreadable."""
+    if not Path(path).is_file():
+        return None, None
+    try:
+        return read_shared(path), None
+    except ArtifactError as error:
+        return None, str(error)
+
+
 def warm_restarts(history: pd.DataFrame) -> list[int]:
     """The epochs after which a continued run's warm restart began: where the learning rate, having
     fallen, rises again (a new warm-up). Every level of a chain of continuations shows."""

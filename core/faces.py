@@ -78,9 +78,14 @@ def _format_of(data: bytes) -> str | None:
 
 
 def _to_8_bits(image: Image.Image, notes: list) -> Image.Image:
-    """16-bit, 32-bit and float images stretched to 8 bits over their finite range; NaN and infinity made black."""
-    depth = "floating-point" if image.mode == "F" else "16-bit" if image.mode.startswith("I;16") else "32-bit"
+    """16-bit images divided by 257, as Pillow reads 16-bit colour and the dataset loader any 16-bit file; 32-bit
+    and float images, whose range no type tells, stretched to 8 bits over their finite range, NaN and infinity
+    made black."""
     array = np.asarray(image, dtype=np.float64)
+    if image.mode.startswith("I;16"):
+        notes.append("16-bit image scaled to 8 bits")
+        return Image.fromarray((array / 257).round().astype(np.uint8))
+    depth = "floating-point" if image.mode == "F" else "32-bit"
     finite = np.isfinite(array)
     if not finite.all():
         notes.append(f"{depth} image had {int((~finite).sum())} NaN or infinite pixel(s), shown black")

@@ -106,13 +106,7 @@ def load_models() -> tuple[dict[str, ModelArtifacts], dict[str, str]]:
 
 @st.cache_data(show_spinner=False)
 def _read_shared(path: str, signature: tuple) -> tuple[dict | None, str | None]:
-    path = Path(path)
-    if not path.is_file():
-        return None, None
-    try:
-        return artifacts.read_shared(path), None
-    except artifacts.ArtifactError as error:
-        return None, str(error)
+    return artifacts.read_shared_if_present(path)
 
 
 def load_shared(file_name: str) -> tuple[dict | None, str | None]:

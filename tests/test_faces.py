@@ -101,6 +101,13 @@ def test_a_float_image_is_stretched_over_its_finite_range():
     assert any("values -3 to 5" in n for n in read_photo(float_tiff(values)).notes)
 
 
+def test_a_16_bit_gray_image_keeps_its_brightness_like_the_dataset_loader():
+    dim = np.linspace(0, 30000, 64 * 64).reshape(64, 64).astype(np.uint16)  # uses under half the range
+    gray = read_photo(cv2.imencode(".png", dim)[1].tobytes()).rgb[..., 0]
+    assert gray.max() == 117  # not stretched to 255
+    assert np.array_equal(gray, (dim / 65535 * 255).round().astype(np.uint8))  # as core.images.to_gray48 divides
+
+
 FUZZ = settings(max_examples=150, deadline=2000, derandomize=True)
 SEEDS = [PHOTO.read_bytes()[:6000], encoded(Image.open(PHOTO).resize((64, 64)), "PNG")]
 
