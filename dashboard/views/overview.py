@@ -46,11 +46,14 @@ middle.metric("Best macro F1", f"{top_f1['macro F1']:.3f}", top_f1["title"], del
               border=True, help="F1 averaged over the seven classes, each counting alike: rare disgust as much as "
                                 "common happy.")
 if len(quickest):
-    right.metric("Fastest", f"{quickest.iloc[0]['latency ms']:.1f} ms a face", " and ".join(quickest["title"]),
+    titles = list(quickest["title"])
+    tied = f" Tied within {TIE_WITHIN:.0%}: {', '.join(titles)}." if len(titles) > 1 else ""
+    right.metric("Fastest", f"{quickest.iloc[0]['latency ms']:.1f} ms a face",
+                 titles[0] + (f" +{len(titles) - 1} tied" if tied else ""),  # the names in full would be cut off
                  delta_color="off", delta_arrow="off", border=True,
                  help="One face through the model as the Try it page runs it, with the test-time augmentation "
                       f"validation chose, median (`python -m core photo-benchmark`); models within {TIE_WITHIN:.0%} "
-                      "of it tie.")
+                      f"of it tie.{tied}")
 
 number = st.column_config.NumberColumn
 # the bars span the models' range, in steps of 0.05, so that 0.63 and 0.69 look apart
