@@ -3,7 +3,7 @@ with the artifacts cached, and a try-it prediction (the page's own path: read, f
 its TTA, the ensemble) on a real photo, by itself and in Chromium from choosing the file to the results drawn.
 Medians over repeats, in one run; written to ARTIFACTS/dashboard_benchmark.json.
 
-    python -m dashboard.benchmark --artifacts artifacts --photo tests/fixtures/astronaut.jpg
+    python -m dashboard.benchmark --artifacts artifacts --photo dashboard/astronaut.jpg
 
 The browser figure needs Debian's chromium (``apt-get install chromium``).
 """
@@ -31,7 +31,7 @@ from core.explain import GradCam
 from core.faces import DETECTORS
 from core.machine import machine_description, prefer_eigen_for_inference
 from core.predictor import Predictor
-from dashboard.common import PAGES, view_path
+from dashboard.common import PAGES, SAMPLE_PHOTO, view_path
 
 APP = str(Path(__file__).resolve().parent / "app.py")
 RESULT_FILE = "dashboard_benchmark.json"
@@ -172,8 +172,7 @@ def main() -> None:
     prefer_eigen_for_inference()  # as the page's server does (dashboard/app.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifacts", default="artifacts", help="models to serve; writes ARTIFACTS/" + RESULT_FILE)
-    parser.add_argument("--photo", default=str(Path(__file__).resolve().parents[1] / "tests" / "fixtures" /
-                                               "astronaut.jpg"))
+    parser.add_argument("--photo", default=str(SAMPLE_PHOTO))
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
     root = Path(args.artifacts)

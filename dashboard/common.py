@@ -29,6 +29,7 @@ PAGES = (
     ("mistakes", "Mistakes", ":material/error:", "Compare"),
     ("try_it", "Try it", ":material/photo_camera:", "Try"),
 )
+SAMPLE_PHOTO = Path(__file__).with_name("astronaut.jpg")  # Eileen Collins, NASA (public domain), from scikit-image
 TRAIN_HINT = ("Train models with `python -m core all --data PATH/TO/fer2013` (see the README); "
               "their files appear in `artifacts/` and here.")
 

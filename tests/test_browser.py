@@ -13,7 +13,7 @@ from dashboard.benchmark import CHROMIUM, CHROMIUM_ARGS, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "tests" / "screenshots"
-PHOTO = ROOT / "tests" / "fixtures" / "astronaut.jpg"
+PHOTO = ROOT / "dashboard" / "astronaut.jpg"
 # A deep link comes first: the first request of a fresh server must not bypass app.py (it once failed with
 # "No module named 'core'" when the pages sat in Streamlit's auto-discovered pages/ folder).
 PAGES = {"training": "Training", "": "FER-2013 model lab", "data": "Data", "per_class": "Per-class scores",

@@ -20,12 +20,12 @@ from core import artifacts
 from core.predictor import Predictor
 from core.report import TIE_WITHIN
 from dashboard.common import PAGES as PAGE_TABLE
-from dashboard.common import view_path
+from dashboard.common import SAMPLE_PHOTO, view_path
 from tests.conftest import COMMITTED
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = [file for file, *_ in PAGE_TABLE]
-PHOTO = Path(__file__).parent / "fixtures" / "astronaut.jpg"
+PHOTO = SAMPLE_PHOTO
 
 
 def run_page(root: Path, page: str, monkeypatch) -> AppTest:
@@ -206,9 +206,18 @@ def test_the_photo_is_still_there_after_a_visit_to_another_page(roots, monkeypat
     app.switch_page(view_path("try_it")).run()
     assert not app.exception and app.subheader[0].value == "Face 1"
     assert "Still showing **astronaut.jpg**" in texts(app, "caption")
-    app.button[0].click().run()  # "Forget this photo"
+    app.button(key="forget").click().run()
     assert not app.subheader and "Still showing" not in texts(app, "caption")
     assert "newest_input" not in app.session_state and "photo_result" not in app.session_state
+
+
+def test_the_sample_photo_gets_answers_without_a_photo_of_ones_own_and_an_upload_replaces_it(roots, monkeypatch):
+    app = run_page(roots["four"], "try_it", monkeypatch)
+    app.button(key="sample").click().run()
+    assert not app.exception and app.subheader[0].value == "Face 1" and len(app.dataframe[0].value) == 5
+    assert "Showing the sample photo, **astronaut.jpg**" in texts(app, "caption")
+    app.file_uploader[0].set_value(("wall.png", image_bytes(Image.new("RGB", (300, 200)), "PNG"), "image/png")).run()
+    assert "No face was found in wall.png" in texts(app, "warning") and "sample" not in texts(app, "caption")
 
 
 def test_the_pages_choices_are_still_there_after_a_visit_to_another_page(roots, monkeypatch):

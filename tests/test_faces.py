@@ -16,7 +16,7 @@ from PIL import Image
 from core import faces
 from core.faces import Detection, PhotoError, read_photo
 
-PHOTO = Path(__file__).parent / "fixtures" / "astronaut.jpg"
+PHOTO = Path(__file__).resolve().parents[1] / "dashboard" / "astronaut.jpg"  # the sample photo
 
 
 def encoded(image: Image.Image, format_: str, **options) -> bytes:

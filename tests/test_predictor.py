@@ -21,7 +21,7 @@ from core.models import TRAINED_MODELS
 from core.photo_set import compose_photo
 from core.predictor import Predictor, doubts
 
-PHOTO = Path(__file__).parent / "fixtures" / "astronaut.jpg"
+PHOTO = Path(__file__).resolve().parents[1] / "dashboard" / "astronaut.jpg"  # the sample photo
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,16 @@ from core.explain import ExplainError, overlay
 from core.faces import FACE_CROP, WHOLE_IMAGE, draw_boxes
 from core.inference import TTA_MODES
 from core.predictor import UNSURE_BELOW
-from dashboard.common import TRAIN_HINT, chosen, colour, explain_faces, load_models, predictor, warn_broken
+from dashboard.common import (
+    SAMPLE_PHOTO,
+    TRAIN_HINT,
+    chosen,
+    colour,
+    explain_faces,
+    load_models,
+    predictor,
+    warn_broken,
+)
 
 DETECTOR_LABELS = {"mtcnn": "MTCNN (finds more faces)", "haar": "OpenCV Haar cascade (misses more faces)"}
 TTA_LABELS = {"validated": "each model's choice (made on validation)", "none": "none", "flip": "mirror",
@@ -41,6 +50,12 @@ def remember(widget: str) -> None:
         st.session_state.pop("photo_result", None)  # a new photo: its answer is computed afresh
     elif st.session_state.get("newest_input", ("",))[0] == widget:
         forget_photo()
+
+
+def use_sample() -> None:
+    """Makes the sample photo the newest input (for a first look without a photo of one's own)."""
+    st.session_state.newest_input = ("sample", SAMPLE_PHOTO.name, SAMPLE_PHOTO.read_bytes())
+    st.session_state.pop("photo_result", None)
 
 
 def forget_photo() -> None:
@@ -94,6 +109,8 @@ show_gradcam = st.toggle("Why? Show Grad-CAM under the answers (a second pass ov
 upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a photo"])
 uploaded = upload_tab.file_uploader("Photo (JPEG, PNG, WebP, BMP, TIFF…)", key="photo",
                                     on_change=remember, args=("photo",))
+upload_tab.button(f"No photo at hand? Try the sample ({SAMPLE_PHOTO.name}: astronaut Eileen Collins, NASA)",
+                  key="sample", on_click=use_sample, type="tertiary")
 shot = camera_tab.camera_input("Camera", key="camera", on_change=remember, args=("camera",))
 if "newest_input" not in st.session_state:  # the newest was cleared: whichever input is left, if any
     for widget, value in (("photo", uploaded), ("camera", shot)):
@@ -102,11 +119,12 @@ if "newest_input" not in st.session_state:  # the newest was cleared: whichever 
             break
 if "newest_input" not in st.session_state:
     st.stop()
-_, label, data = st.session_state.newest_input
-if (uploaded or shot) is None:  # back from another page: the widgets are empty, the photo is kept
+source, label, data = st.session_state.newest_input
+if source == "sample" or (uploaded or shot) is None:  # the sample, or back from another page with the photo kept
     note, forget = st.columns([4, 1], vertical_alignment="center")
-    note.caption(f"Still showing **{label}** from your last visit; upload or take another photo to replace it.")
-    if forget.button("Forget this photo"):
+    note.caption(f"Showing the sample photo, **{label}**; upload or take a photo to try your own." if source == "sample"
+                 else f"Still showing **{label}** from your last visit; upload or take another photo to replace it.")
+    if forget.button("Forget this photo", key="forget"):
         forget_photo()
         st.rerun()
 whole = st.session_state.get("whole_image", False)
