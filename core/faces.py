@@ -78,12 +78,12 @@ def _format_of(data: bytes) -> str | None:
 
 
 def _to_8_bits(image: Image.Image, notes: list) -> Image.Image:
-    """16-bit images divided by 257, as Pillow reads 16-bit colour and the dataset loader any 16-bit file; 32-bit
-    and float images, whose range no type tells, stretched to 8 bits over their finite range, NaN and infinity
-    made black."""
+    """16-bit images divided by 257, as the dataset loader reads any 16-bit file (and Pillow, near enough, 16-bit
+    colour); 32-bit and float images, whose range no type tells, stretched to 8 bits over their finite range, NaN
+    and infinity made black."""
     array = np.asarray(image, dtype=np.float64)
     if image.mode.startswith("I;16"):
-        notes.append("16-bit image scaled to 8 bits")
+        notes.append("a 16-bit image, scaled to 8 bits")
         return Image.fromarray((array / 257).round().astype(np.uint8))
     depth = "floating-point" if image.mode == "F" else "32-bit"
     finite = np.isfinite(array)
@@ -144,7 +144,7 @@ def _upright_rgb(image: Image.Image, notes: list) -> Image.Image:
     if image.getexif().get(0x0112, 1) in range(2, 9):  # the EXIF orientation tag says the pixels are turned
         notes.append("rotated upright from its EXIF orientation")
     image = ImageOps.exif_transpose(image)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
         image = _to_8_bits(image, notes)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")

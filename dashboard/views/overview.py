@@ -47,9 +47,9 @@ middle.metric("Best macro F1", f"{top_f1['macro F1']:.3f}", top_f1["title"], del
                                 "common happy.")
 if len(quickest):
     titles = list(quickest["title"])
-    tied = f" Tied within {TIE_WITHIN:.0%}: {', '.join(titles)}." if len(titles) > 1 else ""
+    tied = f" Tied: {', '.join(titles)}." if len(titles) > 1 else ""
     right.metric("Fastest", f"{quickest.iloc[0]['latency ms']:.1f} ms a face",
-                 titles[0] + (f" +{len(titles) - 1} tied" if tied else ""),  # the names in full would be cut off
+                 titles[0] + (f" and {len(titles) - 1} more" if tied else ""),  # the names in full would be cut off
                  delta_color="off", delta_arrow="off", border=True,
                  help="One face through the model as the Try it page runs it, with the test-time augmentation "
                       f"validation chose, median (`python -m core photo-benchmark`); models within {TIE_WITHIN:.0%} "

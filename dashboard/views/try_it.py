@@ -54,6 +54,8 @@ def remember(widget: str) -> None:
 
 def use_sample() -> None:
     """Makes the sample photo the newest input (for a first look without a photo of one's own)."""
+    if st.session_state.get("newest_input", ("",))[0] == "sample":
+        return  # already shown: its answer stands
     st.session_state.newest_input = ("sample", SAMPLE_PHOTO.name, SAMPLE_PHOTO.read_bytes())
     st.session_state.pop("photo_result", None)
 
@@ -65,7 +67,7 @@ def forget_photo() -> None:
 
 
 def photo_result(engine, data: bytes, label: str, detector: str, names: list[str], tta: str | None, whole: bool):
-    """The photo path's answer, computed once per photo (``remember`` drops it when the photo changes) and choice: a
+    """The photo path's answer, computed once per photo (dropped when another photo comes) and choice: a
     click elsewhere on the page (Grad-CAM, the class to explain) reuses it rather than running detection and the
     models again."""
     key = (detector, tuple(names), tta, whole)
@@ -122,8 +124,10 @@ if "newest_input" not in st.session_state:
 source, label, data = st.session_state.newest_input
 if source == "sample" or (uploaded or shot) is None:  # the sample, or back from another page with the photo kept
     note, forget = st.columns([4, 1], vertical_alignment="center")
-    note.caption(f"Showing the sample photo, **{label}**; upload or take a photo to try your own." if source == "sample"
-                 else f"Still showing **{label}** from your last visit; upload or take another photo to replace it.")
+    yours = " (or forget it to go back to yours)" if (uploaded or shot) is not None else ""
+    note.caption(f"Showing the sample photo, **{label}**; upload or take a photo to try your own{yours}."
+                 if source == "sample" else
+                 f"Still showing **{label}** from your last visit; upload or take another photo to replace it.")
     if forget.button("Forget this photo", key="forget"):
         forget_photo()
         st.rerun()
