@@ -10,10 +10,11 @@ from urllib.parse import urlparse
 import pytest
 
 from dashboard.benchmark import CHROMIUM, CHROMIUM_ARGS, serve
+from dashboard.common import SAMPLE_PHOTO
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "tests" / "screenshots"
-PHOTO = ROOT / "dashboard" / "astronaut.jpg"
+PHOTO = SAMPLE_PHOTO
 # A deep link comes first: the first request of a fresh server must not bypass app.py (it once failed with
 # "No module named 'core'" when the pages sat in Streamlit's auto-discovered pages/ folder).
 PAGES = {"training": "Training", "": "FER-2013 model lab", "data": "Data", "per_class": "Per-class scores",

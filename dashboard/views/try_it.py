@@ -40,24 +40,26 @@ def kept(key: str, default) -> dict:
     return {"key": key, "on_change": lambda: state.__setitem__(f"kept_{key}", state[key])}
 
 
+def show_input(source: str, label: str, data: bytes) -> None:
+    """Makes a photo the newest input (its source, label and bytes), kept in the session, where it outlives the
+    widgets when the user visits another page; its answer is computed afresh."""
+    st.session_state.newest_input = (source, label, data)
+    st.session_state.pop("photo_result", None)
+
+
 def remember(widget: str) -> None:
-    """Keeps the newest input (its widget, label and bytes) in the session, where it outlives the widgets when the
-    user visits another page; clearing a widget forgets its input."""
+    """Shows a widget's new input; clearing a widget forgets its input."""
     value = st.session_state.get(widget)
     if value is not None:
-        label = "camera shot" if widget == "camera" else value.name
-        st.session_state.newest_input = (widget, label, value.getvalue())
-        st.session_state.pop("photo_result", None)  # a new photo: its answer is computed afresh
+        show_input(widget, "camera shot" if widget == "camera" else value.name, value.getvalue())
     elif st.session_state.get("newest_input", ("",))[0] == widget:
         forget_photo()
 
 
 def use_sample() -> None:
-    """Makes the sample photo the newest input (for a first look without a photo of one's own)."""
-    if st.session_state.get("newest_input", ("",))[0] == "sample":
-        return  # already shown: its answer stands
-    st.session_state.newest_input = ("sample", SAMPLE_PHOTO.name, SAMPLE_PHOTO.read_bytes())
-    st.session_state.pop("photo_result", None)
+    """Shows the sample photo (for a first look without a photo of one's own), unless it is already shown."""
+    if st.session_state.get("newest_input", ("",))[0] != "sample":
+        show_input("sample", SAMPLE_PHOTO.name, SAMPLE_PHOTO.read_bytes())
 
 
 def forget_photo() -> None:
