@@ -193,3 +193,27 @@ def test_the_validation_split_is_read_from_the_cards_and_must_be_one(copy, tmp_p
         artifacts.validation_split(copy)
     with pytest.raises(artifacts.ArtifactError, match="no trained model with a card"):
         artifacts.validation_split(tmp_path / "empty")
+
+
+def test_a_write_cut_short_keeps_the_old_file_and_leaves_no_partial_file(tmp_path):
+    path = tmp_path / "card.json"
+    artifacts.write_json(path, {"epoch": 1})
+
+    def dies_half_way(temporary: Path) -> None:
+        temporary.write_text('{"epo')
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        artifacts._replace_atomically(path, dies_half_way)
+    assert artifacts.read_json(path) == {"epoch": 1} and [p.name for p in tmp_path.iterdir()] == ["card.json"]
+
+
+def test_json_is_written_strict_nan_and_infinity_as_null_numpy_as_plain_values(tmp_path):
+    path = tmp_path / "metrics.json"
+    artifacts.write_json(path, {"ece": np.float32(0.25), "counts": np.arange(3), "auc": float("nan"),
+                                "loss": -np.inf, 7: (np.int64(2), np.bool_(True))})
+    assert json.loads(path.read_text()) == {"ece": 0.25, "counts": [0, 1, 2], "auc": None, "loss": None,
+                                            "7": [2, True]}
+    path.write_text('{"ece": 0.25')
+    with pytest.raises(artifacts.ArtifactError, match="metrics.json"):
+        artifacts.read_json(path)

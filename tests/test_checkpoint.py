@@ -4,7 +4,6 @@ folder exclude each other, a resume checks its settings and repeats the uninterr
 from __future__ import annotations
 
 import errno
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -90,6 +89,8 @@ def test_resume_refuses_other_settings_and_names_them(setup, tmp_path):
     config, splits = setup
     with pytest.raises(Interrupt):
         train(config, splits=splits, log=stop_at("epoch 1/2"))
+    with pytest.raises(TrainError, match="--resume"):  # nor does it start again over the unfinished run
+        train(config, splits=splits, log=quiet)
     with pytest.raises(TrainError, match=r"other settings .*seed: 1234 -> 5; batch_size: 16 -> 32"):
         train(replace(config, resume=True, seed=5, batch_size=32), splits=splits, log=quiet)
     with pytest.raises(TrainError, match=r"other settings .*augmentation: \[\] -> \['flip', 'zoom'\]"):
@@ -97,8 +98,10 @@ def test_resume_refuses_other_settings_and_names_them(setup, tmp_path):
     other_data = write_folder(tmp_path / "other")
     with pytest.raises(TrainError, match="data: .*fer -> .*other"):
         train(replace(config, resume=True, data=str(other_data)), splits=splits, log=quiet)
-    card = train(replace(config, resume=True, epochs=3), splits=splits, log=quiet)  # a longer budget is fine
-    assert card["epochs_run"] == 3
+    messages = []
+    card = train(replace(config, resume=True, epochs=3), splits=splits, log=messages.append)  # a longer budget is fine
+    assert messages[0].startswith("Resuming cnn after epoch 1")
+    assert [m.split()[1] for m in messages if m.startswith("epoch")] == ["2/3", "3/3"] and card["epochs_run"] == 3
 
 
 def test_an_interrupted_and_resumed_run_repeats_the_uninterrupted_one_exactly(setup, tmp_path):
@@ -177,10 +180,14 @@ def test_a_run_killed_between_the_two_renames_is_completed_and_its_folders_never
     assert set(artifacts.read_all_models(root)[0]) == {"cnn"} and not (root / ".cnn.staging").exists()
 
 
-def test_a_diverging_run_stops_with_a_message_and_keeps_its_last_checkpoint(setup):
+def test_a_diverging_run_stops_with_a_message_and_keeps_its_last_checkpoint(setup, monkeypatch):
     config, splits = setup
-    with pytest.raises(TrainError, match=r"Training diverged in epoch (\d+) \(loss nan") as error:
-        train(replace(config, optimizer="sgd", learning_rate=1e12, epochs=4), splits=splits, log=quiet)
-    diverged = int(re.search(r"epoch (\d+)", str(error.value)).group(1))
-    state = Path(config.out) / "cnn" / "checkpoint" / checkpoint.STATE
-    assert diverged == 1 or artifacts.read_json(state)["epoch"] == diverged - 1  # the last good epoch's checkpoint
+    import core.train
+
+    scheduled = core.train.scheduled_learning_rate
+    monkeypatch.setattr(core.train, "scheduled_learning_rate",  # a sane first epoch, then a rate that blows up
+                        lambda epoch, epochs, peak: scheduled(epoch, epochs, peak) if epoch == 0 else 1e30)
+    with pytest.raises(TrainError, match=r"Training diverged in epoch 2 \(.*nan\).*after epoch 1 is kept"):
+        train(replace(config, optimizer="sgd", epochs=4), splits=splits, log=quiet)
+    state = artifacts.read_json(Path(config.out) / "cnn" / "checkpoint" / checkpoint.STATE)
+    assert state["epoch"] == 1 and len(state["history"]) == 1  # the last good epoch's checkpoint

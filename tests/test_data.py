@@ -187,7 +187,7 @@ def test_a_folder_of_only_unreadable_files_is_a_clear_error(fer_folder):
         load_dataset(fer_folder)
 
 
-def test_class_weights_follow_sklearn_balanced_formula(fer_folder):
+def test_class_weights_follow_sklearn_balanced_formula():
     y = np.array([0] * 8 + [1] * 2 + [2] * 10)
     weights = data.class_weights(y)
     assert weights == pytest.approx({0: 20 / (3 * 8), 1: 20 / (3 * 2), 2: 20 / (3 * 10)})

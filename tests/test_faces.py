@@ -35,10 +35,14 @@ def huge_png() -> bytes:
     return encoded(Image.new("1", (7000, 7000)), "PNG")  # 49 megapixels in a few kilobytes
 
 
-def exif_orientation(value: int) -> bytes:
+def exif_with_orientation(value: int) -> Image.Exif:
     exif = Image.Exif()
     exif[0x0112] = value
-    return encoded(Image.open(PHOTO), "JPEG", exif=exif)
+    return exif
+
+
+def exif_orientation(value: int) -> bytes:
+    return encoded(Image.open(PHOTO), "JPEG", exif=exif_with_orientation(value))
 
 
 BAD = {  # name: (bytes, words the message must hold)
@@ -77,7 +81,7 @@ ODD = {  # name: (bytes, a note that must be there, or None for no note at all)
         "64 NaN or infinite pixel(s), shown black",
     ),
     "animated gif": (animated_gif, "the first of its 2 frames"),
-    "4000x3000 jpeg, decoded at half size": (lambda: encoded(Image.new("L", (4000, 3000)), "JPEG"),
+    "4000x3000 jpeg": (lambda: encoded(Image.new("L", (4000, 3000)), "JPEG"),
                                              "scaled down from 4000x3000 to 1280x960"),
 }
 
@@ -91,6 +95,28 @@ def test_an_odd_file_is_converted_and_the_notes_say_so(name):
         assert photo.notes == []
     else:
         assert any(note in n for n in photo.notes), photo.notes
+
+
+def test_exif_orientation_turns_the_pixels_upright():
+    data = encoded(Image.open(PHOTO).crop((0, 0, 300, 200)), "JPEG", exif=exif_with_orientation(6))
+    decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))  # as stored: 300 wide, 200 high
+    assert np.array_equal(read_photo(data).rgb, np.rot90(decoded, k=-1))  # 6: turn 90 degrees clockwise to show
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_size_before_it_is_scaled(monkeypatch):
+    from PIL import JpegImagePlugin
+
+    sizes = []
+    draft = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(image, mode, size):
+        result = draft(image, mode, size)
+        sizes.append(image.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    photo = read_photo(encoded(Image.new("L", (4000, 3000)), "JPEG"))
+    assert sizes == [(2000, 1500)] and photo.rgb.shape == (960, 1280, 3)
 
 
 def test_a_float_image_is_stretched_over_its_finite_range():
@@ -173,6 +199,30 @@ def test_a_sure_mtcnn_box_needs_no_confirmation(monkeypatch):
     monkeypatch.setattr(faces, "detect", lambda rgb, detector="mtcnn", floor=0.9, lenient=False:
                         [] if detector == "haar" else [sure, unsure])
     assert faces.search(np.zeros((300, 300, 3), np.uint8), "mtcnn") == ([sure], "")
+
+
+@pytest.mark.parametrize(("finding_pass", "name", "box", "expected"), [
+    (0, "", (30, 36, 75, 75), (80, 96, 200, 200)),  # on the photo at DETECT_SIDE: 0.375 of its size
+    (1, "equalised", (30, 36, 75, 75), (80, 96, 200, 200)),
+    (2, "full size", (100, 120, 60, 60), (100, 120, 60, 60)),
+])
+def test_a_box_comes_back_in_the_photos_own_pixels_from_the_pass_that_found_it(monkeypatch, finding_pass, name, box,
+                                                                               expected):
+    seen = []  # the size of the image each upright pass searched
+
+    def fake_detect(rgb, detector="mtcnn", floor=faces.MTCNN_MIN_CONFIDENCE, lenient=False):
+        seen.append(rgb.shape[:2])
+        return [Detection(box, 0.99, 0.0)] if len(seen) - 1 == finding_pass else []
+
+    monkeypatch.setattr(faces, "detect", fake_detect)
+    found, found_by = faces.search(np.zeros((960, 1280, 3), np.uint8), "mtcnn")
+    assert found == [Detection(expected, 0.99, 0.0)] and found_by == name
+    assert seen == [(360, 480), (360, 480), (960, 1280)][:finding_pass + 1]  # no pass after the one that found it
+
+
+def test_an_unknown_detector_is_refused():
+    with pytest.raises(ValueError, match="Unknown detector 'dlib': use one of mtcnn, haar"):
+        faces.detect(np.zeros((64, 64, 3), np.uint8), "dlib")
 
 
 def test_a_face_found_only_in_the_turned_photo_comes_back_levelled(monkeypatch):

@@ -45,12 +45,18 @@ def test_the_predictor_gives_what_the_models_give_one_view_at_a_time(predictor, 
     np.testing.assert_allclose(found["ensemble"], combine(reference, predictor.weights["ensemble"]), atol=1e-5)
 
 
-def test_each_network_uses_its_validated_tta_and_the_ensemble_reuses_its_members(predictor, trained_root):
+def test_each_network_uses_its_validated_tta_and_the_ensemble_reuses_its_members(predictor, trained_root,
+                                                                                 monkeypatch):
+    for name in predictor.networks:
+        assert predictor.tta[name] == json.loads((trained_root / "artifacts" / name / "metrics.json").read_text()
+                                                 ).get("tta", "none")
+    for i, name in enumerate(predictor.networks):  # every mode, whatever the one-epoch models chose
+        monkeypatch.setitem(predictor.tta, name, TTA_MODES[-1 - i % len(TTA_MODES)])
+    assert set(predictor.tta.values()) == set(TTA_MODES)
     batch = some_faces(2)
     found = predictor.predict_faces(batch)
-    for name in predictor.networks:
-        tta = json.loads((trained_root / "artifacts" / name / "metrics.json").read_text()).get("tta", "none")
-        np.testing.assert_allclose(found[name], predictor.predict_faces(batch, [name], tta)[name], atol=1e-6)
+    for name, mode in predictor.tta.items():
+        np.testing.assert_allclose(found[name], predictor.predict_faces(batch, [name], mode)[name], atol=1e-6)
     assert list(found) == predictor.names == ["cnn", "cnn_aug", "vgg16", "resnet50v2", "ensemble"]
     only = predictor.predict_faces(batch, names=["ensemble"])
     assert list(only) == ["ensemble"]
@@ -78,6 +84,25 @@ def test_a_model_that_cannot_load_is_named_and_takes_its_ensemble_with_it(traine
     assert "could not be loaded" in engine.broken[member]
     assert member in engine.broken["ensemble"]
     assert engine.names == [name for name in TRAINED_MODELS if name != member]
+
+
+def test_a_member_the_ensemble_gives_no_weight_is_not_needed_and_without_it_the_first_model_answers(
+        trained_root, tmp_path):
+    import shutil
+
+    root = tmp_path / "artifacts"
+    shutil.copytree(trained_root / "artifacts", root)
+    ensemble = artifacts.read_json(root / "ensemble" / artifacts.ENSEMBLE)
+    ensemble["members"] = {"cnn": 0.6, "cnn_aug": 0.4, "vgg16": 0.0, "resnet50v2": 0.0}
+    artifacts.write_json(root / "ensemble" / artifacts.ENSEMBLE, ensemble)
+    (root / "resnet50v2" / "model.keras").write_bytes(b"not a model")
+    engine = Predictor(root, warm_detector=False)
+    assert set(engine.broken) == {"resnet50v2"} and engine.weights["ensemble"] == {"cnn": 0.6, "cnn_aug": 0.4}
+    assert engine.headline(engine.names) == "ensemble" and engine.headline(["vgg16", "cnn"]) == "vgg16"
+    result = engine.predict_photo(PHOTO.read_bytes(), names=["vgg16", "cnn"])
+    face, = result.faces
+    assert list(face.probabilities) == ["cnn", "vgg16"]  # in the registry's order
+    assert face.headline == "cnn" and face.label == CLASS_NAMES[int(np.argmax(face.probabilities["cnn"]))]
 
 
 def test_doubts_name_a_low_top_probability_and_the_models_that_disagree():
@@ -164,6 +189,7 @@ def test_core_predict_json_lines_for_a_face_no_face_a_crop_and_a_corrupt_file(tr
     probabilities = face["faces"][0]["probabilities"]
     assert list(probabilities) == ["cnn", "cnn_aug", "vgg16", "resnet50v2", "ensemble"]
     assert all(len(p) == len(CLASS_NAMES) and abs(sum(p) - 1) < 1e-4 for p in probabilities.values())
+    assert face["faces"][0]["label"] == CLASS_NAMES[int(np.argmax(probabilities["ensemble"]))]  # the ensemble's
     assert set(face["timing_ms"]) == {"read", "detect", "models", "total"}
     assert wall["error"] is None and wall["faces"] == []
     assert crop["faces"][0]["box"] is None and crop["faces"][0]["found_by"] == "face crop"
@@ -214,12 +240,17 @@ def test_the_photo_benchmark_measures_found_faces_agreement_and_time(predictor, 
     from core import photo_benchmark
 
     monkeypatch.setattr(photo_benchmark, "EMPTY_PHOTOS", 3)
-    result = photo_benchmark.run_photo_benchmark(predictor, astronaut_split(), count=4, log=lambda *_: None)
+    split = astronaut_split()
+    result = photo_benchmark.run_photo_benchmark(predictor, split, count=4, log=lambda *_: None)
     mtcnn = result["detectors"]["mtcnn"]
     assert mtcnn["found"] >= 3 and mtcnn["empty_photos_with_a_face"] == 0
-    for figures in mtcnn["models"].values():
-        assert figures["accuracy_original"] in (0.0, 1.0)  # one face, one label: all right or all wrong
-        assert 0 <= figures["agreement"] <= 1
+    original = predictor.predict_faces(split.x[:1, :, :, 0])
+    for name, figures in mtcnn["models"].items():  # one face, one label: the original is all right or all wrong
+        right = float(original[name][0].argmax() == split.y[0])
+        assert figures["accuracy_original"] == right
+        # agreeing with a right original is being right; with a wrong one, at most as often as wrong
+        assert figures["agreement"] == figures["accuracy_photo"] if right else (
+            figures["agreement"] <= 1 - figures["accuracy_photo"])
     assert mtcnn["median_ms"]["total"] >= mtcnn["median_ms"]["detect"] > 0 and mtcnn["median_ms_without_a_face"] > 0
     assert set(result["face_ms"]) == set(predictor.names) and min(result["face_ms"].values()) > 0
     table = photo_benchmark.summary_markdown(result)

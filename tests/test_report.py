@@ -26,20 +26,25 @@ def test_confusion_rows_are_each_true_class_shares(committed):
 
 
 def test_per_class_tables_long_and_wide_agree_with_the_metrics(committed):
-    long = report.per_class_table(committed)
+    long = report.per_class_table(committed).set_index(["model", "class"])
     assert len(long) == len(committed) * len(CLASS_NAMES)
     wide = report.per_class_wide(committed, "recall")
     assert list(wide.index) == list(CLASS_NAMES) and list(wide.columns) == [m.title for m in committed.values()]
-    assert (
-        wide.loc["disgust", committed["resnet50v2"].title]
-        == committed["resnet50v2"].metrics["per_class"]["disgust"]["recall"]
-    )
+    for name, model in committed.items():
+        for c in CLASS_NAMES:
+            scores = model.metrics["per_class"][c]
+            assert long.loc[(name, c)].to_dict() == scores
+            assert wide.loc[c, model.title] == scores["recall"]
 
 
 def test_roc_curves_are_the_classes_and_both_averages(committed):
     curves = report.roc_curves(committed["cnn"])
     assert list(curves) == [*CLASS_NAMES, "micro average", "macro average"]
-    assert curves["macro average"]["auc"] == committed["cnn"].metrics["roc"]["macro"]["auc"]
+    for curve in curves.values():  # each a whole rising curve from fpr 0 to (1, 1), its AUC the area under it
+        fpr, tpr = np.asarray(curve["fpr"]), np.asarray(curve["tpr"])
+        assert (fpr[0], fpr[-1], tpr[-1]) == (0, 1, 1) and (np.diff(fpr) >= 0).all() and (np.diff(tpr) >= 0).all()
+        assert np.trapezoid(tpr, fpr) == pytest.approx(curve["auc"], abs=1e-3)
+    assert curves["disgust"] is committed["cnn"].metrics["roc"]["per_class"]["disgust"]
 
 
 def test_the_calibration_table_weighs_each_bin_by_its_faces(committed):
