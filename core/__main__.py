@@ -39,12 +39,14 @@ def _add_train_args(parser):
     parser.add_argument("--epochs", type=int, help="maximum epochs (default: the registry's)")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float, help="initial learning rate")
-    parser.add_argument("--weights", help="transfer models' base: imagenet, none (random init) or a weights file")
+    parser.add_argument("--weights",
+                        help="transfer models' base: imagenet, none (random init; the default) or a weights file")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS,
                         help="auto: mixed_bfloat16 where the CPU has AMX/AVX-512 BF16 or on a GPU")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
-    parser.add_argument("--restart", action="store_true", help="discard an interrupted run and start over")
-    parser.add_argument("--limit", type=int, help="use only the first N training images (quick trials)")
+    parser.add_argument("--restart", action="store_true",
+                        help="start over: discard an interrupted run, or replace a finished model once done")
+    parser.add_argument("--limit", type=int, help="train on N training images drawn with the seed (quick trials)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, help="default: the registry's (adamw)")
     parser.add_argument("--schedule", choices=SCHEDULES,
                         help="after a 2-epoch warm-up: cosine over --epochs, or plateau (x0.75 after 5 epochs "

@@ -4,10 +4,11 @@ where an epoch's time goes.
     python -m core benchmark            # writes artifacts/benchmark.json, prints a table
     python -m core benchmark --epoch    # writes artifacts/epoch_time.json: an epoch's time, part by part
 
-Training speed is the median over timed steps on random pixels (after warm-up steps);
-inference latency is the median over repeated calls of the exported float32-style inference model
-(no augmentation layers), at batch 1 and batch 256, measured once per architecture and precision: models that
-differ only in how they were trained (``cnn``, ``cnn_aug``) share the figure rather than differ by noise.
+Training speed is the median over timed steps on random pixels (after warm-up steps); inference latency is
+the median over repeated calls of the inference network (no augmentation layers, built under the row's
+precision policy, random init, oneDNN kernels as in training), at batch 1 and batch 256, measured once per
+architecture and precision: models that differ only in how they were trained (``cnn``, ``cnn_aug``) share the
+figure rather than differ by noise.
 
 The epoch breakdown times, on random pixels, the parts of one epoch of ``core.train`` for each precision and
 batch size, the settings measured alternately round after round so that they share the machine's moods:

@@ -2,7 +2,8 @@
 replaces a finished model folder (two renames; one cut short is completed by the next run).
 
 ``<root>/<model>/checkpoint/`` holds ``last.keras`` (model and optimizer after the last epoch),
-``best.weights.h5`` (the weights validation keeps so far) and ``state.json`` (a ``TrainState``).
+``best.weights.h5`` (the weights validation keeps so far) and ``state.json`` (a ``TrainState``); with
+``--weight-average`` also ``weight_average.npz``, with ``--teacher`` ``teacher_targets.npz``.
 ``<root>/.<model>.lock`` is held (``flock``) while a run writes; it names the process holding it.
 """
 

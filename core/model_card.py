@@ -119,7 +119,7 @@ def model_card_markdown(model: ModelArtifacts) -> str:
                            for m, w in model.ensemble.get("members", {}).items()]), ""]
     else:
         lines += _making_section(model)
-    lines += _data_section(card, model)
+    lines += _data_section(card)
     lines += _results_section(model)
     lines += [
         "## Limits",
@@ -131,13 +131,14 @@ def model_card_markdown(model: ModelArtifacts) -> str:
         "- The classes are unbalanced (disgust is 1.5 % of the training images); the per-class table above "
         "shows what that costs.",
         "- A photo's face must be found and framed as FER-2013 frames its faces first; the Try-it page and "
-        "`python -m core predict` do that, and the README's photo benchmark measures how well.",
+        "`python -m core predict` do that, and the photo benchmark in `artifacts/RESULTS.md` measures how well.",
         "",
     ]
     lines += [
         "## Check it",
         "",
-        "`python -m core verify --data PATH/TO/fer2013` reloads this model, predicts the test split again and "
+        f"`python -m core verify --data PATH/TO/fer2013` reloads {'its members' if model.ensemble else 'this model'}, "
+        "predicts the test split again and "
         "checks that its predictions, accuracy, F1 and confusion matrix come out exactly as above"
         + (f"; `model.keras` has SHA-256 `{card['model_sha256']}`." if card.get("model_sha256") else "."),
         "",
@@ -184,15 +185,17 @@ def _making_section(model: ModelArtifacts) -> list[str]:
                 ["batch size", card.get("batch_size", MISSING)],
                 [
                     "epochs",
-                    f"{card.get('epochs_run')} run, epoch {card.get('best_epoch')} kept (best on validation, "
-                    f"{card.get('best_val_accuracy') or 0:.4f})",
+                    f"{card.get('epochs_run')} run, epoch {card.get('best_epoch')} kept (best on validation"
+                    + (f" once the class weights were on, from epoch {card['class_weights_from_epoch'] + 1}"
+                       if card.get("class_weights_from_epoch") else "")
+                    + f", {card.get('best_val_accuracy') or 0:.4f})",
                 ],
                 ["precision", card.get("dtype_policy", MISSING)],
                 ["stored weights", stored],
                 [
                     "training time",
-                    f"{(card.get('wall_seconds') or 0) / 60:.0f} min on {(card.get('machine') or {}).get('cpu')}"
-                    f" ({card.get('train_images_per_second')} img/s)",
+                    f"{(card.get('wall_seconds') or 0) / 60:.0f} min on {(card.get('machine') or {}).get('cpu')}, "
+                    f"validation included ({card.get('train_images_per_second')} img/s in the training steps)",
                 ],
                 ["trained", f"{(card.get('trained_at') or MISSING)[:10]}, "
                             f"Keras {(card.get('versions') or {}).get('keras')}"],
@@ -220,7 +223,7 @@ def _making_section(model: ModelArtifacts) -> list[str]:
     return lines
 
 
-def _data_section(card: dict, model: ModelArtifacts) -> list[str]:
+def _data_section(card: dict) -> list[str]:
     data = card.get("data")
     if not data:  # the ensemble's card: its members' data
         return ["## Training data", "", "Its members' (see their cards); the weights were chosen on their "
@@ -258,7 +261,8 @@ def training_machines_note(models: dict[str, ModelArtifacts]) -> str:
             where.setdefault(f"{machine['cpu']}" + (f" ({cores} cores)" if cores else ""), []).append(name)
     if not where:
         return ""
-    return ("Training minutes and img/s as measured where each model trained: "
+    return ("Training minutes (validation included) and img/s (training steps only) as measured where each model "
+            "trained: "
             + "; ".join(f"{', '.join(names)} on {cpu}" for cpu, names in where.items()) + ".")
 
 

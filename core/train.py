@@ -90,7 +90,7 @@ class TrainConfig:
     precision: str = "auto"  # "auto", "float32" or "mixed_bfloat16"
     resume: bool = False
     restart: bool = False
-    limit: int | None = None  # train on the first N training images only (smoke tests)
+    limit: int | None = None  # train on N training images drawn with the seed (smoke tests)
     class_weights_from_epoch: int | None = None  # class-weighted models: epochs before the weights switch on
     teacher: str | None = None  # knowledge distillation: an artifact folder whose ensemble's answers are targets
     teacher_weight: float | None = None  # the targets' share from the teacher, the rest from the labels

@@ -1,7 +1,8 @@
 """What every page shares: reading the artifact files (cached), the chosen models, their colours.
 
-Pages read artifacts only through ``load_models()`` and ``load_shared()``; a model whose files are
-missing or damaged is listed in ``broken`` with the reason, and the others still show.
+Pages read artifacts only through the cached readers here (``load_models()``, ``load_shared()``,
+``model_card_text()``, ``predictor()``, ``gradcam()``); a model whose files are missing or damaged is listed in
+``broken`` with the reason, and the others still show.
 """
 
 from __future__ import annotations
