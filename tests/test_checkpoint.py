@@ -191,3 +191,17 @@ def test_a_diverging_run_stops_with_a_message_and_keeps_its_last_checkpoint(setu
         train(replace(config, optimizer="sgd", epochs=4), splits=splits, log=quiet)
     state = artifacts.read_json(Path(config.out) / "cnn" / "checkpoint" / checkpoint.STATE)
     assert state["epoch"] == 1 and len(state["history"]) == 1  # the last good epoch's checkpoint
+
+
+def test_a_damaged_checkpoint_is_named_and_restart_starts_over_from_scratch(setup):
+    config, splits = setup
+    with pytest.raises(Interrupt):
+        train(config, splits=splits, log=stop_at("epoch 1/2"))
+    folder = checkpoint.checkpoint_dir(Path(config.out) / "cnn")
+    (folder / checkpoint.LAST_MODEL).write_bytes(b"cut short")
+    with pytest.raises(TrainError, match=r"checkpoint in .* is damaged .*Start over with --restart"):
+        train(replace(config, resume=True), splits=splits, log=quiet)
+    messages = []
+    card = train(replace(config, restart=True), splits=splits, log=messages.append)
+    assert not any(m.startswith("Resuming") for m in messages) and card["epochs_run"] == 2
+    assert [m.split()[1] for m in messages if m.startswith("epoch")] == ["1/2", "2/2"] and not folder.exists()

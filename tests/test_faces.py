@@ -169,6 +169,25 @@ def test_a_thin_image_is_refused_before_detection(monkeypatch):
         read_photo(encoded(Image.new("RGB", (300, 30)), "PNG"))
 
 
+@pytest.mark.parametrize(("height", "width", "taken_as_a_crop"), [
+    (48, 48, True), (96, 96, True), (96, 77, True),  # small and at most 1.25 times as long as wide
+    (97, 97, False), (96, 76, False), (40, 20, False),
+])
+def test_a_small_square_image_is_taken_as_a_face_crop_as_it_is(monkeypatch, height, width, taken_as_a_crop):
+    monkeypatch.setattr(faces, "search", lambda rgb, detector: ([], ""))  # no detector: only a crop gives a face
+    found = faces.find_faces(np.full((height, width, 3), 90, np.uint8), "mtcnn")
+    assert [f.found_by for f in found] == ([faces.FACE_CROP] if taken_as_a_crop else [])
+
+
+def test_transparency_is_flattened_on_white_and_cmyk_converted_to_rgb():
+    clear = Image.new("RGBA", (64, 64), (200, 0, 0, 0))
+    clear.paste((0, 0, 255, 255), (0, 0, 32, 64))  # left half opaque blue, right half transparent red
+    rgb = read_photo(encoded(clear, "PNG")).rgb
+    assert rgb[:, :32].tolist() == [[[0, 0, 255]] * 32] * 64 and rgb[:, 32:].tolist() == [[[255, 255, 255]] * 32] * 64
+    cyan = read_photo(encoded(Image.new("CMYK", (64, 64), (255, 0, 0, 0)), "TIFF")).rgb
+    assert cyan[0, 0].tolist() == [0, 255, 255]
+
+
 def test_overlap_is_intersection_over_union():
     assert faces.overlap((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
     assert faces.overlap((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
