@@ -4,6 +4,7 @@ folder exclude each other, a resume checks its settings and repeats the uninterr
 from __future__ import annotations
 
 import errno
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -205,3 +206,23 @@ def test_a_damaged_checkpoint_is_named_and_restart_starts_over_from_scratch(setu
     card = train(replace(config, restart=True), splits=splits, log=messages.append)
     assert not any(m.startswith("Resuming") for m in messages) and card["epochs_run"] == 2
     assert [m.split()[1] for m in messages if m.startswith("epoch")] == ["1/2", "2/2"] and not folder.exists()
+
+
+def test_the_lock_of_a_killed_run_is_free_again(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    hold = ("import sys, time; from pathlib import Path; from core.checkpoint import RunLock; "
+            "lock = RunLock(Path(sys.argv[1]), 'cnn').__enter__(); print('held', flush=True); time.sleep(120)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path)], cwd=Path(__file__).resolve().parents[1],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(TrainError, match=rf"is writing to .*cnn: process {holder.pid} since"):
+            RunLock(tmp_path, "cnn").__enter__()
+    finally:
+        holder.send_signal(signal.SIGKILL)  # as a crash or `kill -9` ends a run: no cleanup
+        holder.wait()
+    with RunLock(tmp_path, "cnn"):
+        assert f"process {os.getpid()} since" in checkpoint.lock_path(tmp_path, "cnn").read_text()

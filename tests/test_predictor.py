@@ -211,14 +211,33 @@ def test_core_predict_says_so_when_a_folder_holds_no_image(trained_root, tmp_pat
     assert "No image files in" in capsys.readouterr().err
 
 
-def test_a_detector_failing_on_one_image_gives_that_image_an_error(predictor, monkeypatch):
+def test_a_detector_or_model_failing_on_one_image_gives_that_image_an_error(predictor, monkeypatch):
     def fail(rgb, detector):
         raise cv2.error("OpenCV(4.12) resize.cpp: error: (-215:Assertion failed) !dsize.empty()")
 
-    monkeypatch.setattr(predictor_module, "find_faces", fail)
-    result = predictor.predict_photo(PHOTO.read_bytes(), file="astronaut.jpg")
+    with monkeypatch.context() as patch:
+        patch.setattr(predictor_module, "find_faces", fail)
+        result = predictor.predict_photo(PHOTO.read_bytes(), file="astronaut.jpg")
     assert result.faces == [] and "Finding or reading the faces failed on this image (error: " in result.error
     assert result.to_json()["error"] == result.error
+
+    def out_of_memory(*args):
+        raise MemoryError("cannot allocate 3.2 GiB")
+
+    monkeypatch.setattr(predictor_module, "predict_together", out_of_memory)
+    result = predictor.predict_photo(PHOTO.read_bytes(), file="astronaut.jpg")
+    assert result.faces == [] and "(MemoryError: cannot allocate 3.2 GiB)" in result.error
+
+
+def test_a_damaged_ensemble_file_breaks_the_ensemble_alone(trained_root, tmp_path):
+    import shutil
+
+    root = tmp_path / "artifacts"
+    shutil.copytree(trained_root / "artifacts", root)
+    (root / "ensemble" / artifacts.ENSEMBLE).write_text('{"members": {"cnn": 0.5,')
+    engine = Predictor(root, warm_detector=False)
+    assert set(engine.broken) == {"ensemble"} and artifacts.ENSEMBLE in engine.broken["ensemble"]
+    assert engine.names == list(TRAINED_MODELS) and engine.headline(engine.names) == "cnn"
 
 
 def test_core_predict_without_models_fails_with_a_message(tmp_path, capsys):
