@@ -80,7 +80,8 @@ detection = (photo_benchmark or {}).get("detectors", {}).get("mtcnn", {}).get("m
 st.caption("Latency: one face through the model as the Try it page runs it (the views of its validated test-time "
            "augmentation in one call; the ensemble with its members), median, from `python -m core photo-benchmark`"
            + (f"; finding the face comes on top ({detection:.0f} ms a photo with MTCNN)" if detection else "")
-           + ". Training time and speed as measured on the machine each model trained on.")
+           + ". Training minutes (validation included) and img/s (training steps only) as measured on the machine "
+           "each model trained on.")
 all_models, broken = load_models()
 for model in (m for m in models.values() if m.ensemble):
     st.caption(ensemble_note(model, {name: m.title for name, m in all_models.items()}))
