@@ -352,3 +352,15 @@ def test_a_run_with_a_weight_average_keeps_the_average_and_trains_on_from_the_ra
     assert "--weight-average 0.9" in markdown and "moving average (decay 0.9 per step)" in markdown
     with pytest.raises(TrainError, match="--weight-average"):
         train(replace(config, out=str(tmp_path / "bad"), weight_average=1.0), splits=splits, log=lambda *_: None)
+
+
+def test_a_checkpoint_from_before_a_setting_was_recorded_resumes_under_the_default_it_ran_with(tmp_path):
+    from dataclasses import asdict
+
+    from core.train import SETTINGS_BEFORE_THEY_WERE_RECORDED, resolved_config, settings_differing
+
+    config = resolved_config(TrainConfig(model="cnn_aug", data=str(tmp_path)))
+    saved = {k: v for k, v in asdict(config).items() if k not in {*SETTINGS_BEFORE_THEY_WERE_RECORDED, "augmentation"}}
+    assert settings_differing(saved, config, continued=False) == []  # the old run's settings were these
+    assert settings_differing(saved, replace(config, schedule="plateau", augmentation=["flip"]), continued=False) == [
+        "schedule: cosine -> plateau", "augmentation: ['flip', 'shift'] -> ['flip']"]
