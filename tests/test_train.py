@@ -67,6 +67,16 @@ class Interrupt(Exception):
 
 
 @pytest.mark.slow
+def test_limit_trains_on_that_many_training_faces_and_the_card_says_so(tmp_path):
+    data = write_folder(tmp_path / "fer")
+    splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
+    card = train(TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=1, batch_size=16,
+                             limit=10), splits=splits, log=lambda *_: None)
+    assert len(splits.train) > 10 and card["data"]["totals"]["train"] == 10 and card["command"]["limit"] == 10
+    assert card["data"]["totals"]["val"] == len(splits.val)  # validation is never cut
+
+
+@pytest.mark.slow
 def test_a_finished_run_continues_with_a_warm_restart_and_its_history_carries_on(tmp_path):
     data = write_folder(tmp_path / "fer")
     splits = make_splits(load_dataset(data), val_fraction=0.3, seed=1)
@@ -88,6 +98,9 @@ def test_a_finished_run_continues_with_a_warm_restart_and_its_history_carries_on
 
     with pytest.raises(Interrupt):
         train(config, splits=splits, log=stop_after_first_new_epoch)
+    with pytest.raises(TrainError, match="holds an unfinished run: finish it with --resume"):
+        train(replace(config, out=str(tmp_path / "third"), continue_from=str(tmp_path / "more" / "cnn")),
+              splits=splits, log=lambda *_: None)
     messages = []
     card = train(replace(config, resume=True), splits=splits, log=messages.append)
     assert messages[0].startswith("Resuming cnn after epoch 3")
