@@ -186,8 +186,8 @@ def _making_section(model: ModelArtifacts) -> list[str]:
                 [
                     "epochs",
                     f"{card.get('epochs_run')} run, epoch {card.get('best_epoch')} kept (best on validation"
-                    + (f" once the class weights were on, from epoch {card['class_weights_from_epoch'] + 1}"
-                       if card.get("class_weights_from_epoch") else "")
+                    + (f" among epochs {card['class_weights_from_epoch'] + 1}–{card.get('epochs_run')}, those with "
+                       "class weights" if card.get("class_weights_from_epoch") else "")
                     + f", {card.get('best_val_accuracy') or 0:.4f})",
                 ],
                 ["precision", card.get("dtype_policy", MISSING)],

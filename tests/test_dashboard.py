@@ -185,7 +185,8 @@ def test_a_photo_gets_every_models_probabilities_and_the_real_timings(roots, mon
     probabilities = table.drop(columns="says").to_numpy(dtype=float)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
     timings = texts(app, "caption")
-    shown = re.search(r"Read (\d+) ms · detection (\d+) ms \((\w+)\) · 5 model\(s\) (\d+) ms · total (\d+) ms", timings)
+    shown = re.search(r"Read (\d+) ms · detection (\d+) ms \((\w+)\) · "
+                      r"5 model\(s\) (\d+) ms · total (\d+) ms", timings)
     assert shown, timings
     read, detect, used, models, total = shown.groups()
     assert used == detector and int(detect) > 0 and int(models) > 0

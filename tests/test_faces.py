@@ -81,8 +81,7 @@ ODD = {  # name: (bytes, a note that must be there, or None for no note at all)
         "64 NaN or infinite pixel(s), shown black",
     ),
     "animated gif": (animated_gif, "the first of its 2 frames"),
-    "4000x3000 jpeg": (lambda: encoded(Image.new("L", (4000, 3000)), "JPEG"),
-                                             "scaled down from 4000x3000 to 1280x960"),
+    "4000x3000 jpeg": (lambda: encoded(Image.new("L", (4000, 3000)), "JPEG"), "scaled down from 4000x3000 to 1280x960"),
 }
 
 

@@ -44,7 +44,9 @@ def test_roc_curves_are_the_classes_and_both_averages(committed):
         fpr, tpr = np.asarray(curve["fpr"]), np.asarray(curve["tpr"])
         assert (fpr[0], fpr[-1], tpr[-1]) == (0, 1, 1) and (np.diff(fpr) >= 0).all() and (np.diff(tpr) >= 0).all()
         assert np.trapezoid(tpr, fpr) == pytest.approx(curve["auc"], abs=1e-3)
-    assert curves["disgust"] is committed["cnn"].metrics["roc"]["per_class"]["disgust"]
+    roc = committed["cnn"].metrics["roc"]
+    assert curves["disgust"] == roc["per_class"]["disgust"]
+    assert curves["micro average"] == roc["micro"] and curves["macro average"] == roc["macro"]
 
 
 def test_the_calibration_table_weighs_each_bin_by_its_faces(committed):

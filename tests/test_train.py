@@ -12,7 +12,7 @@ import pytest
 
 from core import artifacts
 from core.__main__ import main
-from core.data import class_weights, load_dataset, make_splits
+from core.data import class_counts, class_weights, load_dataset, make_splits
 from core.inference import TTA_MODES, predict
 from core.models import REGISTRY, TRAINED_MODELS
 from core.train import TrainConfig, TrainError, plateau_step, scheduled_learning_rate, train
@@ -73,6 +73,8 @@ def test_limit_trains_on_that_many_training_faces_and_the_card_says_so(tmp_path)
     card = train(TrainConfig(model="cnn", data=str(data), out=str(tmp_path / "out"), epochs=1, batch_size=16,
                              limit=10), splits=splits, log=lambda *_: None)
     assert len(splits.train) > 10 and card["data"]["totals"]["train"] == 10 and card["command"]["limit"] == 10
+    drawn = np.random.default_rng(card["seed"]).permutation(len(splits.train))[:10]  # not the first ten
+    assert card["data"]["counts"]["train"] == class_counts(splits.train.y[drawn])
     assert card["data"]["totals"]["val"] == len(splits.val)  # validation is never cut
 
 
@@ -372,7 +374,8 @@ def test_a_checkpoint_from_before_a_setting_was_recorded_resumes_under_the_defau
 
     from core.train import SETTINGS_BEFORE_THEY_WERE_RECORDED, resolved_config, settings_differing
 
-    config = resolved_config(TrainConfig(model="cnn_aug", data=str(tmp_path)))
+    config = resolved_config(TrainConfig(model="cnn_aug", data=str(tmp_path), optimizer="adamw", schedule="cosine",
+                                         augmentation=["flip", "shift"], weight_average=0.0))
     saved = {k: v for k, v in asdict(config).items() if k not in {*SETTINGS_BEFORE_THEY_WERE_RECORDED, "augmentation"}}
     assert settings_differing(saved, config, continued=False) == []  # the old run's settings were these
     assert settings_differing(saved, replace(config, schedule="plateau", augmentation=["flip"]), continued=False) == [
