@@ -336,7 +336,7 @@ def _run(config: TrainConfig, splits: Splits, model_dir: Path, resuming: bool, l
                 log(
                     f"warning: {checkpoints / BEST_WEIGHTS} is gone, and with it the weights of epoch "
                     f"{state.best_epoch}; "
-                    "the best of the epochs from here on will be kept."
+                    "the best of the epochs from here on will be kept (the last one's, if none is left to run)."
                 )
                 state.best_val_accuracy, state.best_epoch, state.epochs_since_best = -1.0, 0, 0
             if state.continued_from:

@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core import artifacts, checkpoint
@@ -129,6 +130,40 @@ def test_a_checkpoint_without_its_best_weights_resumes_and_says_so(setup):
     card = train(replace(config, resume=True), splits=splits, log=messages.append)
     assert any("best.weights.h5 is gone, and with it the weights of epoch 1" in m for m in messages)
     assert card["best_epoch"] == 2  # the best of the epochs trained after the loss
+
+
+def test_a_checkpoint_without_its_best_weights_and_no_epoch_left_keeps_the_last_epochs_weights(setup):
+    config, splits = setup
+    with pytest.raises(Interrupt):  # killed after the last epoch's checkpoint, before the export
+        train(config, splits=splits, log=stop_at("epoch 2/2"))
+    folder = checkpoint.checkpoint_dir(Path(config.out) / "cnn")
+    (folder / checkpoint.BEST_WEIGHTS).unlink()
+    last, state = checkpoint.load_checkpoint(folder)
+    messages = []
+    card = train(replace(config, resume=True), splits=splits, log=messages.append)
+    assert any("is gone" in m and "the last one's, if none is left to run" in m for m in messages)
+    assert not any(m.startswith("epoch") for m in messages)
+    assert card["best_epoch"] == 2 and card["best_val_accuracy"] == pytest.approx(state.history[-1]["val_accuracy"])
+    kept = artifacts.load_model(Path(config.out) / "cnn" / artifacts.MODEL)
+    assert len(kept.weights) == len(last.weights)
+    for exported, trained in zip(kept.weights, last.weights):
+        np.testing.assert_array_equal(np.asarray(exported), np.asarray(trained))
+
+
+def test_continuing_a_finished_run_in_its_own_folder_replaces_it_only_when_done(setup):
+    config, splits = setup
+    train(config, splits=splits, log=quiet)
+    model_dir = Path(config.out) / "cnn"
+    finished = folder_contents(model_dir)
+    more = replace(config, epochs=2, continue_from=str(model_dir))
+    with pytest.raises(Interrupt):
+        train(more, splits=splits, log=stop_at("epoch 3/4"))
+    assert folder_contents(model_dir) == finished  # the finished model stays until the continuation is done
+    card = train(replace(more, resume=True), splits=splits, log=quiet)
+    history = artifacts.read_model_artifacts(model_dir).history
+    assert history["epoch"].tolist() == [1, 2, 3, 4] and card["epochs_run"] == 4
+    assert card["continued_from"]["folder"] == str(model_dir) and card["continued_from"]["epochs"] == 2
+    assert not checkpoint.checkpoint_dir(model_dir).exists() and not (Path(config.out) / ".cnn.staging").exists()
 
 
 def test_a_full_disk_while_saving_keeps_the_last_checkpoint(setup, monkeypatch):
