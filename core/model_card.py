@@ -99,9 +99,10 @@ def model_card_markdown(model: ModelArtifacts) -> str:
     card = model.card
     lines = [f"# {model.title} (`{model.name}`)", "", card.get("description", ""), ""]
     if card.get("initial_weights") == "none" and card.get("architecture") in TRANSFER_ARCHITECTURES:
-        lines += ["> **Trained from random initialisation, not ImageNet weights** (they could not be downloaded "
-                  "where it was trained). Its scores are those of the architecture trained from scratch on "
-                  "FER-2013, not of transfer learning.", ""]
+        lines += ["> **Trained from random initialisation, not ImageNet weights** (`--weights none`, the default: "
+                  "they cannot be downloaded offline). Its scores are those of the architecture trained from "
+                  "scratch on FER-2013, not of transfer learning; `--weights imagenet` or a weights file starts "
+                  "from ImageNet.", ""]
     lines += ["## Intended use", "",
               "Exploring and teaching facial-expression recognition: comparing architectures and training recipes "
               "on FER-2013, and trying them on photos in the dashboard. It labels a face with one of seven "

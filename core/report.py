@@ -79,9 +79,10 @@ def random_init_note(models: dict[str, ModelArtifacts]) -> str:
         return ""
     many = len(titles) > 1
     named = f"{', '.join(titles[:-1])} and {titles[-1]}" if many else titles[0]
-    return (f"{named} {'were' if many else 'was'} trained from random initialisation: the ImageNet weights that "
-            f"transfer learning starts from could not be downloaded where {'they' if many else 'it'} trained, so "
-            f"{'they' if many else 'it'} learned from FER-2013 alone.")
+    return (f"{named} {'were' if many else 'was'} trained from random initialisation (`--weights none`, the "
+            "default: the ImageNet weights that transfer learning starts from cannot be downloaded offline), so "
+            f"{'they' if many else 'it'} learned from FER-2013 alone; `--weights imagenet` or a weights file starts "
+            "from ImageNet.")
 
 
 def ensemble_note(model: ModelArtifacts, titles: dict[str, str]) -> str:
