@@ -19,7 +19,7 @@ from core.inference import TTA_MODES, EnsembleError
 from core.machine import PRECISIONS, prefer_eigen_for_inference
 from core.models import AUGMENTATIONS, OPTIMIZERS, SCHEDULES, TRAINED_MODELS, UnknownModel, WeightsUnavailable, get_spec
 from core.photo_benchmark import BENCHMARK_PHOTOS, FRAMING_PHOTOS
-from core.train import TrainConfig
+from core.train import TrainConfig, train
 
 USER_ERRORS = (DataError, TrainError, WeightsUnavailable, ArtifactError, UnknownModel, EnsembleError)
 
@@ -38,7 +38,9 @@ def _add_train_args(parser):
     parser.add_argument("--out", default="artifacts", help="artifact root; a model writes to OUT/MODEL/")
     parser.add_argument("--epochs", type=int, help="maximum epochs (default: the registry's)")
     parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr", type=float, help="initial learning rate")
+    parser.add_argument("--lr", type=float,
+                        help="peak learning rate, reached after the 2-epoch warm-up (a tenth of it to fine-tune a "
+                             "pretrained base)")
     parser.add_argument("--weights",
                         help="transfer models' base: imagenet, none (random init; the default) or a weights file")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS,
@@ -66,8 +68,9 @@ def _add_train_args(parser):
         "--patience",
         type=int,
         metavar="EPOCHS",
-        help="stop after this many epochs without a better validation accuracy (default: the registry's, 8 unless "
-        "a recipe says otherwise); a long warm restart, whose high rate costs accuracy at first, needs more",
+        help="stop after this many epochs without a better validation accuracy, counted in the last phase of the last "
+        "run (default: the registry's, 8 unless a recipe says otherwise); a long warm restart, whose high rate costs "
+        "accuracy at first, needs more",
     )
 
 
@@ -108,8 +111,6 @@ def cmd_data(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from core.train import train
-
     require_trainable(args.model)
     train(_config(args, args.model))
 
@@ -175,8 +176,6 @@ def cmd_verify(args) -> None:
 
 
 def cmd_all(args) -> None:
-    from core.train import train
-
     splits = make_splits(load_dataset(args.data), args.val_fraction, args.seed)
     write_dataset_artifacts(splits, Path(args.out))
     for name in TRAINED_MODELS:

@@ -3,7 +3,7 @@
 Every file is written to a temporary name and renamed, so a crash never leaves half a file.
 This module imports neither TensorFlow nor Streamlit, so the dashboard reads through it cheaply:
 
-    from core.artifacts import list_model_dirs, read_json
+    from core.artifacts import METRICS, list_model_dirs, read_json
     for name, folder in list_model_dirs("artifacts").items():
         print(name, read_json(folder / METRICS)["accuracy"])
 """
@@ -77,6 +77,10 @@ def _json_ready(value):
 def write_json(path, data) -> None:
     text = json.dumps(_json_ready(data), indent=1, allow_nan=False)
     _replace_atomically(Path(path), lambda tmp: tmp.write_text(text + "\n"))
+
+
+def write_text(path, text: str) -> None:
+    _replace_atomically(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_npz(path, **arrays) -> None:
@@ -258,8 +262,8 @@ def read_shared_if_present(path) -> tuple[dict | None, str | None]:
 
 
 def warm_restarts(history: pd.DataFrame) -> list[int]:
-    """The epochs after which a continued run's warm restart began: where the learning rate, having
-    fallen, rises again (a new warm-up). Every level of a chain of continuations shows."""
+    """The epochs after which a warm restart began (planned by the recipe, or a continued run's): where the
+    learning rate, having fallen, rises again (a new warm-up). Every level of a chain of continuations shows."""
     rate, epochs = history["learning_rate"].to_numpy(), history["epoch"].to_numpy()
     return [int(epochs[i]) for i in range(1, len(rate) - 1) if rate[i - 1] > rate[i] < rate[i + 1]]
 

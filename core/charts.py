@@ -41,7 +41,7 @@ def class_distribution(summary: dict) -> go.Figure:
 
 def training_events(history) -> dict[int, str]:
     """What changed after each epoch where something did, e.g. {20: "class weights off, warm restart"}: a change
-    of phase (fine-tuning, class weights on or off) or a continued run's warm restart."""
+    of phase (fine-tuning, class weights on or off) or a warm restart (planned, or a continued run's)."""
     events: dict[int, list[str]] = {}
     previous = history["phase"].shift()
     changes = history[history["phase"] != previous].iloc[1:]

@@ -30,7 +30,7 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 
 def training_runs(history: pd.DataFrame) -> list[dict]:
-    """The runs a history was made by: split where a continued run's warm restart began (the learning rate
+    """The runs a history was made by: split where a warm restart began (the learning rate
     rising again), each with its epochs, peak learning rate and phases."""
     restarts = artifacts.warm_restarts(history)
     bounds = [0, *restarts, int(history["epoch"].max())]
@@ -363,11 +363,11 @@ def write_cards(root: Path, readme: Path | None = None) -> list[Path]:
     written = []
     for name, model in models.items():
         path = Path(root) / name / MODEL_CARD
-        path.write_text(model_card_markdown(model), encoding="utf-8")
+        artifacts.write_text(path, model_card_markdown(model))
         written.append(path)
-    (Path(root) / RESULTS).write_text(results_markdown(models, Path(root)), encoding="utf-8")
+    artifacts.write_text(Path(root) / RESULTS, results_markdown(models, Path(root)))
     written.append(Path(root) / RESULTS)
     if readme is not None:
-        readme.write_text(readme_with_results(readme.read_text(encoding="utf-8"), models), encoding="utf-8")
+        artifacts.write_text(readme, readme_with_results(readme.read_text(encoding="utf-8"), models))
         written.append(readme)
     return written

@@ -1,7 +1,7 @@
 """The model registry: the four architectures and everything that differs between them.
 
-Every model takes raw pixels, shape (N, 48, 48, 1), values 0-255, does its own rescaling, channel
-repeat and resizing inside, and outputs float32 probabilities over ``CLASS_NAMES``:
+Every model takes raw pixels, shape (N, 48, 48, 1), values 0-255, does its own rescaling and channel
+repeat inside, and outputs float32 probabilities over ``CLASS_NAMES``:
 
     from core.models import REGISTRY, build_model
     model = build_model("cnn_aug", weights="none")
@@ -53,7 +53,6 @@ class ModelSpec:
     patience: int = 8  # epochs without a better validation accuracy before the last run stops early
     weight_average: float = 0.0  # the decay per step of the weights' moving average kept (core.weight_average), 0: none
     widths: tuple = (32, 64, 128, 256)  # the CNN's four conv blocks
-    input_size: int = IMAGE_SIZE  # transfer models resize to this inside the model
     head_epochs: int = 5  # transfer models with pretrained weights: frozen-base epochs first
     finetune_from: str | None = None  # first base layer unfrozen when fine-tuning
     weights_file: str | None = None  # keras.applications' name for the ImageNet "notop" file
@@ -206,7 +205,7 @@ def _cnn_body(keras, x, widths):
 def _application_base(keras, spec: ModelSpec, weights: str):
     """The keras.applications base, with ImageNet weights from the Keras cache or the network."""
     constructor = {"vgg16": keras.applications.VGG16, "resnet50v2": keras.applications.ResNet50V2}[spec.architecture]
-    shape = (spec.input_size, spec.input_size, 3)
+    shape = (IMAGE_SIZE, IMAGE_SIZE, 3)
     if weights in ("none", "imagenet"):
         source = None if weights == "none" else "imagenet"
     else:
@@ -255,8 +254,6 @@ def build_model(name: str, weights: str = "none", augmentation: tuple | None = N
         x = _cnn_body(keras, x, spec.widths)
     else:
         x = keras.layers.Concatenate(name="to_rgb")([x, x, x])
-        if spec.input_size != IMAGE_SIZE:
-            x = keras.layers.Resizing(spec.input_size, spec.input_size, name="resize")(x)
         x = _preprocess_for(keras, spec.architecture)(x)
         x = _application_base(keras, spec, weights)(x)
         x = keras.layers.GlobalAveragePooling2D(name="pool")(x)

@@ -177,12 +177,12 @@ def colour(name: str) -> str:
     return charts.model_colour(name)
 
 
-def model_picker(models: dict[str, ModelArtifacts]) -> list[str]:
+def model_picker(models: dict[str, ModelArtifacts]) -> None:
     """The sidebar's choice of models to compare, a checkbox per model with its whole title; every page reads it
     through ``chosen()``. The choice lives under a plain session key: Streamlit forgets a widget's own state on
     a page switch."""
     if not models:
-        return []
+        return
     state = st.session_state
     if "chosen" not in state or not set(state.chosen) <= set(models):
         state.chosen = list(models)
@@ -195,7 +195,6 @@ def model_picker(models: dict[str, ModelArtifacts]) -> list[str]:
     for name, model in models.items():
         state[f"pick_{name}"] = name in state.chosen
         st.sidebar.checkbox(model.title, key=f"pick_{name}", on_change=toggle, args=(name,))
-    return state.chosen
 
 
 def chosen(models: dict[str, ModelArtifacts]) -> dict[str, ModelArtifacts]:

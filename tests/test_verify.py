@@ -23,6 +23,23 @@ def test_the_committed_artifacts_are_within_budget_and_consistent():
     assert verify.verify_artifacts(COMMITTED, log=lambda *_: None) == []
 
 
+def test_the_size_budget_counts_what_git_keeps_and_not_a_runs_own_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(verify, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(verify, "MAX_TOTAL_BYTES", 250)
+    for ignored in ("cnn/checkpoint/last.keras", "tensorboard/cnn/events", "cnn/.partial-7-model.keras",
+                    ".cnn.staging/model.keras"):  # all in .gitignore
+        (tmp_path / ignored).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / ignored).write_bytes(b"x" * 1000)
+    (tmp_path / "cnn" / "model.keras").write_bytes(b"x" * 90)
+    assert verify.size_problems(tmp_path) == []
+    (tmp_path / "cnn_aug").mkdir()
+    (tmp_path / "cnn_aug" / "model.keras").write_bytes(b"x" * 101)
+    (tmp_path / "cnn_aug" / "checkpoint.md").write_bytes(b"x" * 60)  # a file so named is kept
+    problems = verify.size_problems(tmp_path)
+    assert len(problems) == 2 and "cnn_aug/model.keras is 0.0 MB, over" in problems[0]
+    assert f"{tmp_path} holds 0.0 MB, over" in problems[1]
+
+
 def test_trained_models_and_the_ensemble_reproduce_their_metrics_from_the_data(trained_root):
     lines = []
     assert verify.verify_artifacts(trained_root / "artifacts", _splits(trained_root), log=lines.append) == []

@@ -129,4 +129,5 @@ left.download_button("Download the comparison (CSV)", lambda: comparison_csv(mod
 right.download_button("Download the report (HTML)", lambda: report_html(models, broken, photo_benchmark),
                       "fer-lab-report.html", "text/html",
                       help="Leaderboard, per-class table, confusion matrices, ROC curves and reliability "
-                           "diagrams; opens offline. `python -m core report` writes the same.")
+                           "diagrams of the chosen models; opens offline. `python -m core report` writes it for "
+                           "every model.")

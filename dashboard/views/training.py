@@ -13,7 +13,7 @@ for name in set(chosen_models) - set(models):
 if models:
     show_events = st.toggle("Mark phase changes and warm restarts", value=False,
                             help="A dashed line after each epoch where the phase changed (fine-tuning, class weights "
-                                 "on or off) or a continued run's warm restart began; hover its ▼ to see which.")
+                                 "on or off) or a warm restart began; hover its ▼ to see which.")
     st.caption("Accuracy per epoch: dotted on the training images (as trained: with the model's augmentation, if "
                "any, and dropout), solid on validation; "
                "the star is the epoch whose weights were kept, the best on validation (for a model whose class "
