@@ -326,8 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--members", nargs="+", choices=TRAINED_MODELS, help="default: all four")
     ensemble.set_defaults(run=cmd_ensemble)
 
-    every = commands.add_parser("all", help="train and evaluate the four models in turn, skipping finished ones, "
-                                "then build the ensemble")
+    every = commands.add_parser("all", help="train and evaluate the four models in turn, skipping finished ones "
+                                "and resuming interrupted ones (--resume is implied), then build the ensemble")
     _add_data_args(every)
     _add_train_args(every)
     every.set_defaults(run=cmd_all)
