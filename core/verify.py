@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from core import artifacts
+from core.checkpoint import checkpoint_dir, tensorboard_dir
 from core.evaluate import compute_metrics
 from core.predictor import Predictor
 
@@ -23,15 +24,13 @@ MAX_TOTAL_BYTES = 150_000_000  # the whole artifacts/ folder
 EXACT_KEYS = ("accuracy", "macro_f1", "weighted_f1", "confusion_matrix")
 
 
-def _ignored_by_git(parts: tuple) -> bool:
-    """A run's own files (.gitignore): TensorBoard logs, checkpoints, hidden staging folders and partial writes."""
-    return parts[0] == "tensorboard" or "checkpoint" in parts[:-1] or any(p.startswith(".") for p in parts)
-
-
 def size_problems(root) -> list[str]:
-    """Files over ``MAX_FILE_BYTES`` and a total over ``MAX_TOTAL_BYTES`` under ``root``."""
+    """Files over ``MAX_FILE_BYTES`` and a total over ``MAX_TOTAL_BYTES`` under ``root``, counting what git keeps: not
+    a run's own files (.gitignore): its TensorBoard logs, checkpoints, hidden staging folders, partial writes."""
     root = Path(root)
-    files = [f for f in root.rglob("*") if f.is_file() and not _ignored_by_git(f.relative_to(root).parts)]
+    runs_own = {tensorboard_dir(root / "any").parent, *(checkpoint_dir(d) for d in root.glob("*") if d.is_dir())}
+    files = [f for f in root.rglob("*") if f.is_file() and runs_own.isdisjoint(f.parents)
+             and not any(part.startswith(".") for part in f.relative_to(root).parts)]
     problems = [f"{f} is {f.stat().st_size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit per file."
                 for f in files if f.stat().st_size > MAX_FILE_BYTES]
     total = sum(f.stat().st_size for f in files)
