@@ -90,10 +90,15 @@ def per_class_bars(table, metric: str, colours: dict, titles: dict) -> go.Figure
     return figure
 
 
+def _digits(normalised: bool) -> int:
+    """Decimals a confusion cell is shown with: shares to two, counts whole."""
+    return 2 if normalised else 0
+
+
 def _cell_text(value: float, normalised: bool, signed: bool) -> str:
     """A cell's figure: shares to two decimals, counts whole; a difference signed, and one that rounds to
     nothing written 0 (never "-0.00")."""
-    digits = 2 if normalised else 0
+    digits = _digits(normalised)
     if round(value, digits) == 0:
         return "0"
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
@@ -111,8 +116,9 @@ def confusion_heatmap(matrix: np.ndarray, title: str, normalised: bool) -> go.Fi
 
 def confusion_difference(difference: np.ndarray, title: str, normalised: bool) -> go.Figure:
     """The second model's matrix minus the first's, coloured by what the change means: blue where the second is
-    better (more faces on the diagonal, fewer off it), red where it is worse; the cells show the change itself."""
-    better = difference * (2 * np.eye(len(difference)) - 1)
+    better (more faces on the diagonal, fewer off it), red where it is worse, white where the shown change is 0;
+    the cells show the change itself."""
+    better = np.round(difference, _digits(normalised)) * (2 * np.eye(len(difference)) - 1)
     limit = float(np.abs(better).max()) or 1.0
     text = [[_cell_text(v, normalised, signed=True) for v in row] for row in difference]
     figure = go.Figure(go.Heatmap(
@@ -124,24 +130,27 @@ def confusion_difference(difference: np.ndarray, title: str, normalised: bool) -
     return figure
 
 
+AVERAGE_LINES = {"micro average": dict(color="black", dash="dash"), "macro average": dict(color="black", dash="dot")}
+
+
 def roc_figure(curves: dict, title: str, colours: dict | None = None) -> go.Figure:
     """``curves``: {label: {"fpr", "tpr", "auc"} or None}, drawn in ``colours[label]`` where given; the legend
-    gives each curve's AUC; the chance diagonal for reference."""
+    gives each curve's AUC; the micro and macro averages in black, dashed and dotted; the chance diagonal in grey."""
     figure = go.Figure()
     figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="lightgray", dash="dash"), name="chance")
     for label, curve in curves.items():
         if curve is None:
             continue
-        dash = "dash" if label.endswith("average") else None
+        line = AVERAGE_LINES.get(label, {}) | ({"color": colours[label]} if label in (colours or {}) else {})
         figure.add_scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name=f"{label} (AUC {curve['auc']:.3f})",
-                           line=dict(dash=dash, color=(colours or {}).get(label)))
+                           line=line)
     figure.update_layout(
         title=title,
         xaxis_title="false positive rate",
         yaxis_title="true positive rate",
         height=440,
         margin=dict(t=50),
-        xaxis=dict(range=[0, 1]),
+        xaxis=dict(range=[0, 1.02]),
         yaxis=dict(range=[0, 1.02]),
         legend=dict(x=0.98, xanchor="right", y=0.02, yanchor="bottom", bgcolor="rgba(255,255,255,0.8)"),
     )

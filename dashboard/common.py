@@ -8,6 +8,7 @@ Pages read artifacts only through the cached readers here (``load_models()``, ``
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -159,10 +160,15 @@ def explain_faces(model: ModelArtifacts, faces: np.ndarray, class_index=None) ->
 
 
 def model_card_text(name: str) -> str | None:
-    """A model's MODEL_CARD.md (``python -m core cards``) without its title line, or None if it has none."""
+    """A model's MODEL_CARD.md (``python -m core cards``) without its title line, its sections' headings two levels
+    down so that they sit below the page's own inside an expander; None if it has none."""
     path = artifacts_root() / name / "MODEL_CARD.md"
     text = _read_text(str(path), files_signature([path]))
-    return text.split("\n", 1)[1].lstrip() if text and text.startswith("# ") else text
+    if not text:
+        return text
+    if text.startswith("# "):
+        text = text.split("\n", 1)[1].lstrip()
+    return re.sub(r"^(#{2,4}) ", r"\1## ", text, flags=re.MULTILINE)
 
 
 @st.cache_data(show_spinner=False)

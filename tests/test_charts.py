@@ -46,6 +46,7 @@ def test_the_confusion_difference_colours_better_blue_and_never_writes_minus_zer
     assert better[0, 0] > 0 and better[0, 1] > 0  # both cells of the improvement read as better
     assert better[1, 1] < 0 and better[1, 0] < 0
     assert heatmap.text[0][0] == "+0.10" and heatmap.text[0][1] == "-0.10" and heatmap.text[2][2] == "0"
+    assert better[2, 2] == 0  # a cell written 0 is coloured as no change
     assert not any(cell == "-0.00" for row in heatmap.text for cell in row)
 
 
@@ -57,3 +58,13 @@ def test_the_reliability_diagram_shows_how_many_faces_each_bin_holds():
     assert sizes == sorted(sizes) and sizes[0] < 8 < sizes[-1]  # a one-face bin is a small point
     bars = next(trace for trace in figure.data if trace.type == "bar")
     assert list(bars.y) == [1, 40, 400]
+
+
+def test_the_roc_averages_are_told_apart_from_each_other_and_from_chance():
+    curve = {"fpr": [0, 0.5, 1], "tpr": [0, 0.8, 1], "auc": 0.65}
+    figure = charts.roc_figure({"angry": curve, "micro average": curve, "macro average": curve}, "cnn")
+    lines = {trace.name.split(" (")[0]: (trace.line.color, trace.line.dash) for trace in figure.data}
+    assert len(set(lines.values())) == len(lines)  # chance, angry and the two averages each drawn their own way
+    assert lines["angry"] == (None, None)  # the classes take the theme's colours
+    coloured = charts.roc_figure({"Custom CNN": curve}, "disgust", {"Custom CNN": "#123456"})
+    assert coloured.data[1].line.color == "#123456"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -83,6 +84,15 @@ def test_every_comparison_page_shows_the_committed_artifacts(page, monkeypatch):
     assert not app.exception, [e.value for e in app.exception]
     assert "left out" not in texts(app, "warning") and not texts(app, "error")  # every model read, nothing failed
     assert app.title[0].value
+
+
+def test_the_overview_shows_each_model_card_with_its_sections_below_the_pages_headings(committed, monkeypatch):
+    app = run_page(COMMITTED, "overview", monkeypatch)
+    cards = [element.value for element in app.markdown if "Intended use" in element.value]
+    assert len(cards) == len(committed)
+    for card in cards:
+        assert "#### Intended use" in card and "#### Limits" in card  # h4: smaller than the page's subheaders
+        assert not re.search(r"^#{1,3} ", card, flags=re.MULTILINE)
 
 
 def test_the_roc_page_puts_every_model_on_one_class(committed, monkeypatch):
@@ -389,6 +399,17 @@ def test_mistakes_page_overlays_gradcam(roots, monkeypatch, model):
     assert not app.exception and not app.warning
     assert "Grad-CAM, evidence for the true class" in texts(app, "caption")
     assert len(app.get("image")) > 0
+
+
+def test_the_training_page_gives_each_models_kept_epoch_under_its_chart_in_rows_of_two(committed, monkeypatch):
+    app = run_page(COMMITTED, "training", monkeypatch)
+    trained = [model for model in committed.values() if model.history is not None]
+    captions = texts(app, "caption")
+    for model in trained:
+        card = model.card
+        assert (f"Kept epoch {card['best_epoch']} of {card['epochs_run']}, validation accuracy "
+                f"{card['best_val_accuracy']:.4f}") in captions
+    assert len(app.columns) == 2 * math.ceil(len(trained) / 2)
 
 
 def test_the_training_page_says_where_each_warm_restart_of_a_continued_run_began(roots, tmp_path, monkeypatch):

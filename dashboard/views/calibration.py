@@ -12,8 +12,7 @@ st.caption(
     "Each point is one confidence bin of the test split; below the diagonal the model is over-confident. "
     "ECE (expected calibration error) is the gap averaged over the bins, weighted by how many faces fall in each. "
     "The temperature T divides the log-probabilities before the softmax; it was fitted on validation, "
-    "never on test, to minimise the log-loss, and changes no prediction, only the confidence. Lowering the "
-    "log-loss need not lower the ECE: with few faces in some bins, ECE is a noisy measure."
+    "never on test, to minimise the log-loss, and changes no prediction, only the confidence."
 )
 models = page_models()
 calibrated = {name: model for name, model in models.items() if model.metrics.get("calibration")}
@@ -34,5 +33,7 @@ if calibrated:
     table = calibration_table(calibrated)
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns if c != "model"})
-    st.caption("T > 1: the model was over-confident and is softened; T < 1: under-confident (label smoothing, used "
-               "in training here, tends to make models under-confident).")
+    st.caption("T > 1 softens the probabilities, T < 1 sharpens them: whichever lowered the log-loss on validation. "
+               "The log-loss weighs the probability given to the true class, the diagram and ECE only the top "
+               "class's confidence, so the two can disagree: a T under 1 beside a mean confidence above the "
+               "accuracy, or an ECE a little worse with T. ECE is noisy where bins hold few faces (the bars).")

@@ -55,4 +55,5 @@ for start in range(0, len(faces), PER_ROW):
         top = np.argsort(-probabilities[i])[:3]
         column.image(faces[i], width=96)
         column.caption(f"true **{CLASS_NAMES[truth[i]]}**, said **{CLASS_NAMES[predicted[i]]}**  \n"
-                       + " · ".join(f"{CLASS_NAMES[k]} {probabilities[i][k]:.2f}" for k in top))
+                       # lines break only after a dot, never inside "sad 0.02"
+                       + "\u00a0· ".join(f"{CLASS_NAMES[k]}\u00a0{probabilities[i][k]:.2f}" for k in top))

@@ -20,15 +20,17 @@ if models:
                "weights switch on late, the best after the switch). Below, the learning rate: a warm-up, then a "
                "cosine (or a fall by a quarter whenever validation stalls, for the plateau schedule); a run continued "
                "from a finished one starts a new warm-up (a warm restart).")
-    columns = st.columns(2)
     for index, (name, model) in enumerate(models.items()):
+        if index % 2 == 0:
+            columns = st.columns(2)  # a row a pair, so that the charts side by side start at one height
         card = model.card
         with columns[index % 2]:
-            st.markdown(f"**{model.title}**: kept epoch {card.get('best_epoch')} of {card.get('epochs_run')}, "
-                        f"validation accuracy {card.get('best_val_accuracy') or 0:.4f}")
+            st.markdown(f"**{model.title}**")
             st.plotly_chart(charts.training_panel(model.history, colour(name), model.title, card.get("best_epoch"),
                                                   show_events), width="stretch", key=f"training-{name}")
             events = charts.training_events(model.history) if show_events else {}
-            st.caption(f"{(card.get('wall_seconds') or 0) / 60:.0f} min, {card.get('train_images_per_second')} img/s, "
+            st.caption(f"Kept epoch {card.get('best_epoch')} of {card.get('epochs_run')}, validation accuracy "
+                       f"{card.get('best_val_accuracy') or 0:.4f}; {(card.get('wall_seconds') or 0) / 60:.0f} min, "
+                       f"{card.get('train_images_per_second')} img/s, "
                        f"{card.get('dtype_policy')}, {card.get('initial_weights_label')}"
                        + "".join(f"; after epoch {epoch}: {label}" for epoch, label in events.items()))

@@ -114,7 +114,7 @@ upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a photo"])
 uploaded = upload_tab.file_uploader("Photo (JPEG, PNG, WebP, BMP, TIFF…)", key="photo",
                                     on_change=remember, args=("photo",))
 upload_tab.button("No photo at hand? Try a sample: the astronaut Eileen Collins (NASA, public domain)",
-                  key="sample", on_click=use_sample, type="tertiary")
+                  key="sample", on_click=use_sample)
 shot = camera_tab.camera_input("Camera", key="camera", on_change=remember, args=("camera",))
 if "newest_input" not in st.session_state:  # the newest was cleared: whichever input is left, if any
     for widget, value in (("photo", uploaded), ("camera", shot)):
