@@ -58,10 +58,15 @@ def checkpoint_dir(model_dir: Path) -> Path:
     return Path(model_dir) / "checkpoint"
 
 
+def tensorboard_root(out: Path) -> Path:
+    """Where every run into ``out`` writes its TensorBoard logs (``tensorboard --logdir <out>/tensorboard``)."""
+    return Path(out) / "tensorboard"
+
+
 def tensorboard_dir(model_dir: Path) -> Path:
     """Where a run writes its TensorBoard logs: ``<out>/tensorboard/<model>/``, beside the model's folder, kept
-    after the run (``tensorboard --logdir <out>/tensorboard``)."""
-    return Path(model_dir).parent / "tensorboard" / Path(model_dir).name
+    after the run."""
+    return tensorboard_root(Path(model_dir).parent) / Path(model_dir).name
 
 
 def has_checkpoint(model_dir: Path) -> bool:

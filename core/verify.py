@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from core import artifacts
-from core.checkpoint import checkpoint_dir, tensorboard_dir
+from core.checkpoint import checkpoint_dir, tensorboard_root
 from core.evaluate import compute_metrics
 from core.predictor import Predictor
 
@@ -28,7 +28,7 @@ def size_problems(root) -> list[str]:
     """Files over ``MAX_FILE_BYTES`` and a total over ``MAX_TOTAL_BYTES`` under ``root``, counting what git keeps: not
     a run's own files (.gitignore): its TensorBoard logs, checkpoints, hidden staging folders, partial writes."""
     root = Path(root)
-    runs_own = {tensorboard_dir(root / "any").parent, *(checkpoint_dir(d) for d in root.glob("*") if d.is_dir())}
+    runs_own = {tensorboard_root(root), *(checkpoint_dir(d) for d in root.glob("*") if d.is_dir())}
     files = [f for f in root.rglob("*") if f.is_file() and runs_own.isdisjoint(f.parents)
              and not any(part.startswith(".") for part in f.relative_to(root).parts)]
     problems = [f"{f} is {f.stat().st_size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit per file."
